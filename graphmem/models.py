@@ -219,3 +219,21 @@ class HistoryEvent:
             "created_at": self.created_at,
             "is_deleted": self.event == "DELETE",
         }
+
+
+_KEY_STRIP = str.maketrans({c: " " for c in "\"'`.,;:!?()[]{}<>“”‘’"})
+_LEADING_ARTICLES = ("the ", "a ", "an ", "our ", "my ", "your ", "their ", "his ", "her ")
+
+
+def entity_key(name: str) -> str:
+    """The normalised form used to resolve entity names: "The  New Landing-Page!" -> "new landing-page".
+
+    Lower-cased (casefold), punctuation and quotes dropped, whitespace collapsed, one leading
+    article or possessive removed. "@bob" and "Bob" share a key.
+    """
+    key = " ".join(name.casefold().lstrip("@").translate(_KEY_STRIP).split())
+    for article in _LEADING_ARTICLES:
+        if key.startswith(article) and len(key) > len(article):
+            key = key[len(article) :]
+            break
+    return key
