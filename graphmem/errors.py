@@ -82,12 +82,11 @@ class PermissionDeniedError(GraphMemError, PermissionError):
 class MissingDependencyError(GraphMemError, ImportError):
     """An optional dependency is not installed. The message is the pip command that installs it."""
 
-    def __init__(self, package: str, extra: str) -> None:
+    def __init__(self, package: str, extra: str | None = None) -> None:
         self.package = package
         self.extra = extra
-        super().__init__(
-            f"{package} is not installed; install it with: pip install 'graphmem[{extra}]'"
-        )
+        command = f"pip install 'graphmem[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"{package} is not installed; install it with: {command}")
 
 
 class EmbeddingError(GraphMemError):

@@ -1,0 +1,236 @@
+"""Turning an extraction into graph writes: entity resolution, temporal reconciliation, provenance.
+
+Shared by add, update and delete. Nothing here writes: it fills a :class:`WriteBatch` that the
+caller applies in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from graphmem.extractors.base import Extraction, ExtractedRelation
+from graphmem.models import (
+    FUNCTIONAL_TYPES,
+    SYMMETRIC_TYPES,
+    Entity,
+    Relation,
+    Scope,
+    Vector,
+    entity_key,
+    new_id,
+    utcnow,
+)
+from graphmem.stores.base import Store, WriteBatch
+
+log = logging.getLogger(__name__)
+
+RELATION_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+_GENERIC_TYPES = frozenset({"THING", "CONCEPT", "OTHER", ""})
+#: Names are matched by vector only for these kinds: people and dates must match by name or alias.
+_NO_VECTOR_MERGE = frozenset({"PERSON", "DATE", "STATUS"})
+
+
+@dataclass
+class GraphPlan:
+    """What an extraction adds to the graph, ready to be merged into a WriteBatch."""
+
+    entities: dict[str, Entity] = field(default_factory=dict)  # key -> entity (new or existing)
+    added: list[Relation] = field(default_factory=list)
+    invalidated: list[Relation] = field(default_factory=list)
+    touched: dict[str, Relation] = field(default_factory=dict)  # existing relations changed, by id
+
+
+def names_to_resolve(extraction: Extraction) -> dict[str, tuple[str, str]]:
+    """key -> (name as first seen, most specific type) for every entity the extraction mentions."""
+    found: dict[str, tuple[str, str]] = {}
+
+    def see(name: str, etype: str) -> None:
+        key = entity_key(name)
+        if not key:
+            return
+        if key not in found or (found[key][1] in _GENERIC_TYPES and etype not in _GENERIC_TYPES):
+            found[key] = (found[key][0] if key in found else name.strip(), etype or "THING")
+
+    for ent in extraction.entities:
+        see(ent.name, ent.type)
+    for rel in extraction.relations:
+        see(rel.source, rel.source_type)
+        see(rel.destination, rel.destination_type)
+    return found
+
+
+def plan_graph(
+    store: Store,
+    scope: Scope,
+    extraction: Extraction,
+    *,
+    turn_memory_ids: dict[int, list[str]],
+    turn_times: dict[int, str],
+    embed: Callable[[Sequence[str]], np.ndarray],
+    merge_threshold: float,
+) -> GraphPlan:
+    """Resolve names to entities and reconcile relations with what the scope already holds.
+
+    Args:
+        turn_memory_ids: turn index -> ids of the memories that turn produced (provenance).
+        turn_times: turn index -> the turn's created_at (a relation's ``valid_from``).
+        embed: embeds names and facts (one batch per call).
+        merge_threshold: minimum similarity to merge a new name into an existing entity.
+    """
+    plan = GraphPlan()
+    wanted = names_to_resolve(extraction)
+    if not wanted:
+        return plan
+    now = utcnow()
+
+    # 1. exact key or alias, within exactly this scope
+    for ent in store.find_entities(scope, list(wanted), exact=True):
+        for k in [ent.key, *(entity_key(a) for a in ent.aliases)]:
+            if k in wanted and k not in plan.entities:
+                plan.entities[k] = ent
+
+    # 2. embeddings of unresolved names and of every fact, in one batch
+    unresolved = [k for k in wanted if k not in plan.entities]
+    facts = list(dict.fromkeys(r.fact or _default_fact(r) for r in extraction.relations))
+    vectors = embed([wanted[k][0] for k in unresolved] + facts) if (unresolved or facts) else None
+    name_vec = {k: vectors[i] for i, k in enumerate(unresolved)} if vectors is not None else {}
+    fact_vec = {f: vectors[len(unresolved) + i] for i, f in enumerate(facts)} if vectors is not None else {}
+
+    # 3. similar names of the same kind become aliases; the rest are new entities
+    for k in unresolved:
+        name, etype = wanted[k]
+        merged = None
+        if etype not in _NO_VECTOR_MERGE:
+            for cand, score in store.vector_entities(scope, name_vec[k], 3, exact=True):
+                if score >= merge_threshold and (cand.type == etype or etype in _GENERIC_TYPES):
+                    merged = cand
+                    break
+        if merged is not None:
+            if name not in merged.aliases and name != merged.name:
+                merged.aliases.append(name)
+            plan.entities[k] = merged
+        else:
+            plan.entities[k] = Entity(
+                id=new_id(), name=name, key=k, type=etype, user_id=scope.user_id, agent_id=scope.agent_id,
+                run_id=scope.run_id, created_at=now, embedding=name_vec[k],
+            )  # fmt: skip
+
+    _reconcile(store, scope, extraction.relations, plan, turn_memory_ids, turn_times, fact_vec, now)
+    return plan
+
+
+def _default_fact(rel: ExtractedRelation) -> str:
+    return f"{rel.source} {rel.relationship.lower().replace('_', ' ')} {rel.destination}"
+
+
+def _reconcile(
+    store: Store,
+    scope: Scope,
+    relations: Sequence[ExtractedRelation],
+    plan: GraphPlan,
+    turn_memory_ids: dict[int, list[str]],
+    turn_times: dict[int, str],
+    fact_vec: dict[str, Vector],
+    now: str,
+) -> None:
+    """Duplicates add provenance; a functional fact closes the current one; the rest are new."""
+    ids = list({e.id for e in plan.entities.values()})
+    current: list[Relation] = store.relations(scope, exact=True, entity_ids=ids) if ids else []
+
+    for rel in sorted(relations, key=lambda r: turn_times.get(r.turn_index, now)):
+        rtype = rel.relationship.strip().upper().replace(" ", "_").replace("-", "_")
+        if not RELATION_TYPE.match(rtype):
+            log.warning("dropping relation with a type outside the allow-list: %r", rel.relationship[:80])
+            continue
+        src = plan.entities.get(entity_key(rel.source))
+        dst = plan.entities.get(entity_key(rel.destination))
+        if src is None or dst is None or src.id == dst.id:
+            continue
+        provenance = turn_memory_ids.get(rel.turn_index, [])
+        when = turn_times.get(rel.turn_index, now)
+
+        same = [
+            r for r in current
+            if r.type == rtype and r.is_current and (
+                (r.source_id == src.id and r.target_id == dst.id)
+                or (rtype in SYMMETRIC_TYPES and r.source_id == dst.id and r.target_id == src.id)
+            )
+        ]  # fmt: skip
+        if same:
+            existing = same[0]
+            for mid in provenance:
+                if mid not in existing.memory_ids:
+                    existing.memory_ids.append(mid)
+            if existing.id not in {r.id for r in plan.added}:
+                plan.touched[existing.id] = existing
+            continue
+
+        fact = rel.fact or _default_fact(rel)
+        new = Relation(
+            id=new_id(), type=rtype, fact=fact, source_id=src.id, target_id=dst.id, source=src.name,
+            target=dst.name, actor_id=rel.actor_id, memory_ids=list(provenance), user_id=scope.user_id,
+            agent_id=scope.agent_id, run_id=scope.run_id, valid_from=when, created_at=now,
+            confidence=float(rel.confidence), embedding=fact_vec.get(fact),
+        )  # fmt: skip
+        if rtype in FUNCTIONAL_TYPES:
+            for old in [r for r in current if r.type == rtype and r.source_id == src.id and r.is_current]:
+                if old.valid_from <= when:
+                    old.valid_to, old.invalidated_by = when, new.id
+                    plan.invalidated.append(old)
+                    if old.id not in {r.id for r in plan.added}:
+                        plan.touched[old.id] = old
+                else:  # importing an older conversation: the new fact was already superseded
+                    new.valid_to, new.invalidated_by = old.valid_from, old.id
+        plan.added.append(new)
+        current.append(new)
+
+
+def merge_plan(batch: WriteBatch, plan: GraphPlan, turn_memory_ids: dict[int, list[str]], extraction: Extraction) -> None:
+    """Add a plan's entities, mentions and relations to a batch."""
+    batch.entities_upsert.extend({e.id: e for e in plan.entities.values()}.values())
+    batch.relations_add.extend(plan.added)
+    batch.relations_update.extend(plan.touched.values())
+    seen: set[tuple[str, str]] = set()
+    by_turn: dict[int, set[str]] = {}
+    for ent in extraction.entities:
+        by_turn.setdefault(ent.turn_index, set()).add(entity_key(ent.name))
+    for rel in extraction.relations:
+        by_turn.setdefault(rel.turn_index, set()).update({entity_key(rel.source), entity_key(rel.destination)})
+    for turn, keys in by_turn.items():
+        for mid in turn_memory_ids.get(turn, []):
+            for k in keys:
+                ent = plan.entities.get(k)
+                if ent is not None and (mid, ent.id) not in seen:
+                    seen.add((mid, ent.id))
+                    batch.mentions_add.append((mid, ent.id))
+
+
+def detach_memories(store: Store, memory_ids: Sequence[str], batch: WriteBatch) -> list[Relation]:
+    """Remove memories from the provenance of their relations.
+
+    A relation left with no provenance is deleted, and a fact it had closed becomes current again
+    (its only evidence to the contrary is gone). Returns the deleted relations.
+    """
+    gone = set(memory_ids)
+    rels = store.relations(Scope(), memory_ids=list(memory_ids), include_invalid=True)
+    deleted: list[Relation] = []
+    for rel in rels:
+        rel.memory_ids = [m for m in rel.memory_ids if m not in gone]
+        if rel.memory_ids:
+            batch.relations_update.append(rel)
+        else:
+            batch.relations_delete.append(rel.id)
+            deleted.append(rel)
+    if deleted:
+        dead = {r.id for r in deleted}
+        ends = list({e for r in deleted for e in (r.source_id, r.target_id)})
+        for rel in store.relations(Scope(), entity_ids=ends, include_invalid=True):
+            if rel.invalidated_by in dead and rel.id not in dead:
+                rel.valid_to, rel.invalidated_by = None, None
+                batch.relations_update.append(rel)
+    return deleted
