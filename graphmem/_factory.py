@@ -42,7 +42,7 @@ def make_embedder(config: MemoryConfig) -> Embedder:
         return HashingEmbedder(dim=int(opts.get("dim", opts.get("embedding_dims", 384))))
     from graphmem.embedders.openai import OpenAIEmbedder
 
-    return OpenAIEmbedder(**opts)  # type: ignore[no-any-return]
+    return OpenAIEmbedder.from_config(provider, opts)
 
 
 def make_llm(config: MemoryConfig) -> Any:
@@ -54,13 +54,17 @@ def make_llm(config: MemoryConfig) -> Any:
 
 
 def make_extractor(config: MemoryConfig, llm: Any) -> Extractor:
-    kind = config.extractor or ("llm" if llm is not None else "offline")
-    if kind == "llm":
+    """The extractor for messages stored as they are (``infer=False``, or no LLM).
+
+    Offline unless ``extractor: "llm"`` is asked for: ``infer=False`` makes no LLM call by default,
+    as in mem0. ``infer=True`` with an LLM uses the LLM extractor inside the LLM add step.
+    """
+    if config.extractor == "llm":
         if llm is None:
             raise ConfigError("extractor 'llm' needs an llm in the config")
         from graphmem.extractors.llm import LLMExtractor
 
-        return LLMExtractor(llm, fact_prompt=config.custom_fact_extraction_prompt)  # type: ignore[no-any-return]
+        return LLMExtractor(llm, fact_prompt=config.custom_fact_extraction_prompt)
     from graphmem.extractors.offline import OfflineExtractor
 
     return OfflineExtractor()

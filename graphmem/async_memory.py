@@ -57,6 +57,9 @@ class AsyncMemory:
     async def relations(self, **kwargs: Any) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self.sync.relations, **kwargs)
 
+    async def ask(self, question: str, **kwargs: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sync.ask, question, **kwargs)
+
     async def who_works_with(self, entity: str, **kwargs: Any) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self.sync.who_works_with, entity, **kwargs)
 

@@ -93,7 +93,7 @@ class SearchConfig(_Strict):
     signals: SignalsConfig = Field(default_factory=SignalsConfig)
     weights: WeightsConfig = Field(default_factory=WeightsConfig)
     #: Reciprocal-rank fusion constant: score = sum(weight / (rrf_k + rank)).
-    rrf_k: int = Field(default=60, ge=1)
+    rrf_k: int = Field(default=20, ge=1)
     #: Candidates fetched per signal, as a multiple of the requested limit (at least 50).
     candidate_multiplier: int = Field(default=4, ge=1)
     graph_hops: int = Field(default=2, ge=1, le=2)

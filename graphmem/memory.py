@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphmem.config import MemoryConfig
 from graphmem.embedders.base import Embedder
-from graphmem.errors import InvalidInputError, InvalidRelationTypeError, MemoryNotFoundError
+from graphmem.errors import ConfigError, InvalidInputError, InvalidRelationTypeError, MemoryNotFoundError
 from graphmem.extractors.base import Extractor
 from graphmem.filters import parse_filters
 from graphmem.models import SCOPE_KEYS, Relation, Scope, entity_key, format_time
@@ -251,6 +251,34 @@ class Memory:
         if not events:
             raise MemoryNotFoundError(f"no memory with id {memory_id!r}")
         return [e.to_dict() for e in events]
+
+    def ask(
+        self,
+        question: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 10,
+        answer_name: str = "assistant",
+        store_answer: bool = True,
+    ) -> dict[str, Any]:
+        """Answer ``question`` with the LLM from the memories and relations in scope, citing who said
+        what; the answer is stored as an assistant message attributed to ``answer_name``.
+
+        Returns:
+            ``{"answer", "memories", "relations", "usage", "stored"}``.
+
+        Raises:
+            ConfigError: no LLM is configured.
+        """
+        if self.llm is None:
+            raise ConfigError("ask needs an llm in the config")
+        scope, _ = self._scope(user_id, agent_id, run_id)
+        from graphmem.pipeline.ask import ask
+
+        return ask(self, question, llm=self.llm, scope_kwargs=scope.to_dict(), limit=check.check_limit(limit),
+                   answer_name=answer_name, store_answer=store_answer)  # fmt: skip
 
     # ---- the graph -------------------------------------------------------------------------
     def relations(

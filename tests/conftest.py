@@ -16,7 +16,7 @@ import pytest
 from graphmem.embedders.hashing import HashingEmbedder
 from graphmem.stores.base import Store
 
-pytest_plugins = ["neo4j_server"]
+pytest_plugins = ["neo4j_server", "openai_stub"]
 
 
 @pytest.fixture(autouse=True)

@@ -57,6 +57,12 @@ def embed_texts(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     return to_matrix(embedder.embed(list(texts)), len(texts), embedder.dim)
 
 
+def index_text(text: str, actor_id: str | None) -> str:
+    """What a memory is embedded as: its speaker and its text. People ask about what a named person
+    said ("what is Bob doing?"), and the text alone ("I'll take the hero copy") never names them."""
+    return f"{actor_id}: {text}" if actor_id else text
+
+
 def default_actor(scope: Scope) -> str | None:
     """Who "I" is when a message has no name: the user, else the agent."""
     return scope.user_id or scope.agent_id
@@ -87,10 +93,10 @@ def extraction_context(store: Store, scope: Scope, turns: Sequence[Turn]) -> Ext
 
 def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
     """Run the pipeline for one validated request and return the mem0-shaped result."""
-    turns = build_turns(req)
-    if ctx.llm_add is not None and req.infer:
-        result: dict[str, Any] = ctx.llm_add(ctx, req, turns)
+    if ctx.llm_add is not None and (req.infer or req.memory_type == "procedural_memory"):
+        result: dict[str, Any] = ctx.llm_add(ctx, req)
         return result
+    turns = build_turns(req)
     # mem0 keeps system messages out of memory when it stores messages as they are
     kept = [t for t in turns if t.role != "system"]
     batch = WriteBatch()
@@ -106,7 +112,7 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
         turn_memory_ids[t.index] = [rec.id]
 
     extraction = ctx.extractor.extract(kept, extraction_context(ctx.store, req.scope, kept)) if kept else Extraction()
-    vectors = embed_texts(ctx.embedder, [m.memory for m in memories])
+    vectors = embed_texts(ctx.embedder, [index_text(m.memory, m.actor_id) for m in memories])
     for rec, vec in zip(memories, vectors):
         rec.embedding = vec
     plan = plan_graph(
@@ -143,7 +149,7 @@ def run_update(ctx: AddContext, memory: MemoryRecord, text: str, metadata: dict[
     memory.memory, memory.hash, memory.updated_at = text, text_hash(text), now
     if metadata is not None:
         memory.metadata = metadata
-    memory.embedding = embed_texts(ctx.embedder, [text])[0]
+    memory.embedding = embed_texts(ctx.embedder, [index_text(text, memory.actor_id)])[0]
     detach_memories(ctx.store, [memory.id], batch)
     batch.mentions_clear.append(memory.id)
     turn = Turn(index=0, text=text, actor_id=memory.actor_id, role=memory.role or "user", created_at=now)

@@ -90,7 +90,7 @@ def run_search(
     named: list[Entity] = store.find_entities(scope, query_keys(query)) if (on.graph or on.actor) else []
     relations: list[tuple[Relation, float]] = []
     if on.graph:
-        relations = _graph_signal(store, scope, filters, qv, named, n, cfg.graph_hops, add)
+        relations = _graph_signal(store, scope, query, filters, qv, named, n, cfg.graph_hops, add)
     if on.actor:
         people = sorted({e.name for e in named if e.type == "PERSON"})
         if people:
@@ -123,32 +123,53 @@ def run_search(
 
 
 def _graph_signal(
-    store: Store, scope: Scope, filters: Filter | None, qv: Any, named: list[Entity], n: int, hops: int, add: Any
+    store: Store, scope: Scope, query: str, filters: Filter | None, qv: Any, named: list[Entity], n: int,
+    hops: int, add: Any,
 ) -> list[tuple[Relation, float]]:
-    """Relations around the entities the query names (or whose facts it resembles), and their memories."""
-    scored: dict[str, tuple[Relation, float]] = {}
+    """Score relations around the named entities, then rank memories by their best relation.
+
+    A relation scores for touching a named entity (1.0 direct, 0.5 at two hops), for its fact
+    resembling the query (cosine), and for the query using its type's words ("responsible" for
+    RESPONSIBLE_FOR). Memories are ranked by the best relation they are provenance of, then by
+    how many named entities they mention.
+    """
+    words = {w.casefold() for w in _WORD.findall(query)}
+    fact_sim = {rel.id: (rel, sim) for rel, sim in store.vector_relations(scope, qv, n)}
+    base: dict[str, tuple[Relation, float]] = {}
     if named:
-        ids = [e.id for e in named]
-        for i, rel in enumerate(store.expand(scope, ids, hops, n)):
-            direct = rel.source_id in ids or rel.target_id in ids
-            score = (1.0 if direct else 0.5) / (1 + 0.01 * i)
-            if rel.id not in scored or scored[rel.id][1] < score:
-                scored[rel.id] = (rel, score)
-    for rel, sim in store.vector_relations(scope, qv, 10):
-        score = max(0.0, (sim - 0.5) * 2)  # back to cosine: unrelated facts score near 0
-        if rel.id not in scored or scored[rel.id][1] < score:
-            scored[rel.id] = (rel, score)
+        ids = {e.id for e in named}
+        for rel in store.expand(scope, list(ids), hops, n):
+            direct = 1.0 if rel.source_id in ids or rel.target_id in ids else 0.5
+            if rel.id not in base or base[rel.id][1] < direct:
+                base[rel.id] = (rel, direct)
+    scored: dict[str, tuple[Relation, float]] = {}
+    for rid in set(base) | set(fact_sim):
+        rel = base[rid][0] if rid in base else fact_sim[rid][0]
+        cos = max(0.0, fact_sim[rid][1] * 2 - 1) if rid in fact_sim else 0.0
+        type_words = rel.type.casefold().split("_")
+        named_type = 0.5 if any(w[:5] in words or any(q.startswith(w[:5]) for q in words) for w in type_words
+                                if len(w) > 3) else 0.0  # fmt: skip
+        scored[rid] = (rel, (base[rid][1] if rid in base else 0.0) + cos + named_type)
     ranked = sorted(scored.values(), key=lambda p: -p[1])
-    # memories that mention the named entities, then those that are provenance of the top facts
-    hits: dict[str, tuple[MemoryRecord, float]] = {}
+
+    hits: dict[str, float] = {}
+    for rel, score in ranked:
+        for mid in rel.memory_ids:
+            hits[mid] = max(hits.get(mid, 0.0), score)
+    mentioning: dict[str, tuple[MemoryRecord, int]] = {}
     if named:
         for rec, ents in store.memories_mentioning(scope, filters, [e.id for e in named], n):
-            hits.setdefault(rec.id, (rec, float(len(ents))))
-    prov = list(dict.fromkeys(m for rel, _ in ranked[:20] for m in rel.memory_ids if m not in hits))
-    for rec in store.get_memories(prov[:n]):
+            mentioning[rec.id] = (rec, len(ents))
+    records = {rec.id: rec for rec, _ in mentioning.values()}
+    missing = [m for m in list(hits)[: n * 2] if m not in records]
+    for rec in store.get_memories(missing):
         if scope.contains(rec) and matches(filters, rec):
-            hits.setdefault(rec.id, (rec, 0.5))
-    add("graph", sorted(hits.values(), key=lambda p: (-p[1], p[0].created_at))[:n])
+            records[rec.id] = rec
+    ranked_memories = sorted(
+        ((rec, hits.get(mid, 0.0) + 0.1 * (mentioning[mid][1] if mid in mentioning else 0)) for mid, rec in records.items()),
+        key=lambda p: (-p[1], p[0].created_at),
+    )
+    add("graph", ranked_memories[:n])
     return ranked
 
 
