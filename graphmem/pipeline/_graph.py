@@ -43,6 +43,8 @@ class GraphPlan:
     added: list[Relation] = field(default_factory=list)
     invalidated: list[Relation] = field(default_factory=list)
     touched: dict[str, Relation] = field(default_factory=dict)  # existing relations changed, by id
+    #: vectors of the caller's ``also_embed`` texts, computed in the same batch as names and facts
+    also_vectors: np.ndarray | None = None
 
 
 def names_to_resolve(extraction: Extraction) -> dict[str, tuple[str, str]]:
@@ -73,6 +75,7 @@ def plan_graph(
     turn_times: dict[int, str],
     embed: Callable[[Sequence[str]], np.ndarray],
     merge_threshold: float,
+    also_embed: Sequence[str] = (),
 ) -> GraphPlan:
     """Resolve names to entities and reconcile relations with what the scope already holds.
 
@@ -81,10 +84,13 @@ def plan_graph(
         turn_times: turn index -> the turn's created_at (a relation's ``valid_from``).
         embed: embeds names and facts (one batch per call).
         merge_threshold: minimum similarity to merge a new name into an existing entity.
+        also_embed: the caller's own texts (the memories), embedded in the same batch so an add
+            makes one embedding call; their vectors come back as ``plan.also_vectors``.
     """
     plan = GraphPlan()
     wanted = names_to_resolve(extraction)
     if not wanted:
+        plan.also_vectors = embed(list(also_embed)) if also_embed else None
         return plan
     now = utcnow()
 
@@ -97,9 +103,12 @@ def plan_graph(
     # 2. embeddings of unresolved names and of every fact, in one batch
     unresolved = [k for k in wanted if k not in plan.entities]
     facts = list(dict.fromkeys(r.fact or _default_fact(r) for r in extraction.relations))
-    vectors = embed([wanted[k][0] for k in unresolved] + facts) if (unresolved or facts) else None
-    name_vec = {k: vectors[i] for i, k in enumerate(unresolved)} if vectors is not None else {}
-    fact_vec = {f: vectors[len(unresolved) + i] for i, f in enumerate(facts)} if vectors is not None else {}
+    texts = [*also_embed, *(wanted[k][0] for k in unresolved), *facts]
+    vectors = embed(texts) if texts else None
+    n = len(also_embed)
+    plan.also_vectors = vectors[:n] if vectors is not None and n else None
+    name_vec = {k: vectors[n + i] for i, k in enumerate(unresolved)} if vectors is not None else {}
+    fact_vec = {f: vectors[n + len(unresolved) + i] for i, f in enumerate(facts)} if vectors is not None else {}
 
     # 3. similar names of the same kind become aliases; the rest are new entities
     for k in unresolved:

@@ -112,14 +112,16 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
         turn_memory_ids[t.index] = [rec.id]
 
     extraction = ctx.extractor.extract(kept, extraction_context(ctx.store, req.scope, kept)) if kept else Extraction()
-    vectors = embed_texts(ctx.embedder, [index_text(m.memory, m.actor_id) for m in memories])
-    for rec, vec in zip(memories, vectors):
-        rec.embedding = vec
     plan = plan_graph(
         ctx.store, req.scope, extraction, turn_memory_ids=turn_memory_ids,
         turn_times={t.index: t.created_at for t in kept},
         embed=lambda texts: embed_texts(ctx.embedder, texts), merge_threshold=ctx.merge_threshold,
+        also_embed=[index_text(m.memory, m.actor_id) for m in memories],
     )  # fmt: skip
+    if memories:
+        assert plan.also_vectors is not None
+        for rec, vec in zip(memories, plan.also_vectors):
+            rec.embedding = vec
     batch.memories_add.extend(memories)
     merge_plan(batch, plan, turn_memory_ids, extraction)
     batch.history.extend(
