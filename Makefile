@@ -27,6 +27,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 test: install
+	$(PY) -m graphmem.neo4j_local classpath
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install

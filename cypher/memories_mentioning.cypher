@@ -1,0 +1,34 @@
+// memories_mentioning: memories in scope mentioning any of the entities, with which, newest first
+// params: $user_id, $agent_id, $run_id, $filter, $entity_ids, $k
+UNWIND $entity_ids AS entity_id
+MATCH (:Entity {id: entity_id})<-[:MENTIONS]-(m:Memory)
+WITH DISTINCT m WHERE ($user_id IS NULL OR m.user_id = $user_id)
+  AND ($agent_id IS NULL OR m.agent_id = $agent_id)
+  AND ($run_id IS NULL OR m.run_id = $run_id)
+  // filter:begin (compiled by graphmem/stores/_neo4j_filters.py; every copy is identical)
+  AND (size($filter) = 0 OR reduce(acc = [], f IN $filter | acc + [CASE f.op
+    WHEN 'and' THEN all(i IN f.args WHERE acc[i])
+    WHEN 'or' THEN any(i IN f.args WHERE acc[i])
+    WHEN 'not' THEN NOT acc[f.args[0]]
+    WHEN 'const' THEN f.value
+    WHEN 'exists' THEN CASE WHEN f.meta THEN f.key IN coalesce(m.meta_keys, []) ELSE m[f.prop] IS NOT NULL END
+    WHEN 'isnull' THEN f.key IN coalesce(m.meta_keys, []) AND m[f.prop] IS NULL AND m[f.text] IS NULL
+    WHEN 'eq' THEN coalesce(m[f.prop] = f.value, false)
+    WHEN 'in' THEN coalesce(m[f.prop] IN f.value, false)
+    WHEN 'gt' THEN coalesce(m[f.prop] > f.value, false)
+    WHEN 'gte' THEN coalesce(m[f.prop] >= f.value, false)
+    WHEN 'lt' THEN coalesce(m[f.prop] < f.value, false)
+    WHEN 'lte' THEN coalesce(m[f.prop] <= f.value, false)
+    WHEN 'contains' THEN CASE WHEN m[f.prop] IS :: LIST<ANY> NOT NULL THEN f.value IN m[f.prop]
+      ELSE coalesce(coalesce(m[f.text], m[f.prop]) CONTAINS f.value, false) END
+    WHEN 'icontains' THEN CASE WHEN m[f.prop] IS :: LIST<ANY> NOT NULL
+      THEN any(x IN m[f.prop] WHERE toLower(x) = toLower(f.value))
+      ELSE coalesce(toLower(coalesce(m[f.text], m[f.prop])) CONTAINS toLower(f.value), false) END
+  END])[-1])
+  // filter:end
+MATCH (m)-[:MENTIONS]->(e:Entity)
+WHERE e.id IN $entity_ids
+WITH m, collect(DISTINCT e.id) AS entity_ids
+RETURN m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at} AS memory, entity_ids
+ORDER BY m.created_at DESC, m.id
+LIMIT $k

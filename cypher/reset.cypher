@@ -1,0 +1,4 @@
+// reset: delete every graphmem node and relationship in batches; the schema and meta node stay
+// params: none
+MATCH (n) WHERE n:Memory OR n:Entity OR n:HistoryEvent
+CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS

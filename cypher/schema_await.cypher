@@ -1,0 +1,3 @@
+// schema_await: wait until every index is online
+// params: $timeout
+CALL db.awaitIndexes($timeout)

@@ -1,0 +1,488 @@
+"""``Neo4jStore``: the data model on Neo4j 5.26+ (Community, Enterprise, Aura).
+
+Graph layout (DESIGN.md, "On Neo4j")::
+
+    (:Memory)-[:MENTIONS]->(:Entity)-[:RELATES_TO {id, type, fact, ...}]->(:Entity)
+    (:HistoryEvent {memory_id, ...})-[:OF]->(:Memory)     // the link goes with the memory; the event stays
+    (:GraphMemMeta {key: 'schema', dim})                   // the embedding dimension of the indexes
+
+Every query is a file in ``cypher/``; user data only ever travels as parameters. Relation types
+are a property of the single ``RELATES_TO`` type (one vector and one full-text index cover every
+fact), and are still checked against ``^[A-Z][A-Z0-9_]{0,63}$``.
+
+**Scoped candidate search.** Neo4j 5.26's vector and full-text procedures cannot filter, so
+scope and filters are applied inside the same query right after the procedure, on an
+over-fetched candidate list, and the store asks again with a larger list when too few survive:
+
+1. Count the records in scope (an index seek on the scope's most selective key, stopping just
+   past ``exact_search_limit``) and in total (Neo4j's count store).
+2. A scope of at most ``exact_search_limit`` records is searched exactly instead: cosine
+   (``vector.similarity.cosine``, the index's own scale) over the scope's records, so a small
+   scope next to a busy one is never starved and never approximated.
+3. Otherwise fetch ``k * total / in_scope * 2`` candidates (8x with a filter) from the index,
+   keep those in scope that match the filter, and while fewer than ``k`` survive and the index
+   had more, fetch 4x as many. Once the fetch would cover the whole index, the exact search
+   answers instead. Keyword search works the same way, and stops when Lucene has no more hits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from graphmem._cypher import cypher, cypher_script
+from graphmem.errors import (
+    ConstraintViolationError,
+    DimensionMismatchError,
+    InvalidInputError,
+    MissingDependencyError,
+    StoreError,
+)
+from graphmem.filters import Filter
+from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector, utcnow
+from graphmem.stores import _neo4j_params as p
+from graphmem.stores.base import Store, WriteBatch
+
+try:
+    import neo4j
+    from neo4j import exceptions as nx
+except ImportError as e:  # pragma: no cover - exercised only without the extra
+    raise MissingDependencyError("neo4j", extra="neo4j") from e
+
+from graphmem.stores._neo4j_errors import DRIVER_ERRORS, redact_uri, translate
+
+T = TypeVar("T")
+_NO_LIMIT = 2**62
+_SCHEMA_VERSION = 1
+_VECTOR_INDEXES = ("graphmem_memory_embedding", "graphmem_entity_embedding", "graphmem_relation_embedding")
+#: The constraints and indexes ``cypher/schema.cypher`` creates, by name.
+_BASE_SCHEMA = frozenset(
+    re.findall(r"(?:CONSTRAINT|INDEX) (graphmem_\w+) IF NOT EXISTS", " ".join(cypher_script("schema")))
+)
+#: Auto-commit work (schema, reset) is not retried by the driver; these are worth one more try.
+_RETRYABLE = (nx.TransientError, nx.ServiceUnavailable, nx.SessionExpired)
+
+
+class Neo4jStore(Store):
+    """A :class:`Store` on a Neo4j server.
+
+    Example:
+        >>> store = Neo4jStore("bolt://localhost:7687", "neo4j", "secret")   # doctest: +SKIP
+        >>> store.ensure_schema(384)                                          # doctest: +SKIP
+
+    Args:
+        url: ``bolt://``, ``bolt+s://``, ``neo4j://`` or ``neo4j+s://`` URI.
+        username: Omit, with ``password``, for a server without authentication.
+        password: Never logged nor put in an error message.
+        database: The database to use (Community has only ``neo4j``).
+        exact_search_limit: Scopes with at most this many records are vector-searched exactly
+            (see the module docstring).
+        **driver_kwargs: Passed to :func:`neo4j.GraphDatabase.driver`, e.g.
+            ``max_transaction_retry_time`` (how long transient failures are retried, 30 s by default).
+
+    Raises:
+        ConfigError: the URI or a driver option is invalid.
+    """
+
+    name = "neo4j"
+
+    def __init__(
+        self,
+        url: str,
+        username: str | None = None,
+        password: str | None = None,
+        database: str = "neo4j",
+        *,
+        exact_search_limit: int = 2000,
+        **driver_kwargs: Any,
+    ) -> None:
+        from graphmem.errors import ConfigError
+
+        self.url = url
+        self.database = database
+        self.exact_search_limit = exact_search_limit
+        self._password = password
+        self._dim: int | None = None
+        self._prepared = False
+        auth = neo4j.basic_auth(username, password or "") if username is not None else None
+        # Every graphmem property is optional, so a young database warns about "unknown" property
+        # keys on almost every query; those warnings say nothing, the other categories stay on.
+        driver_kwargs.setdefault(
+            "notifications_disabled_classifications", [neo4j.NotificationClassification.UNRECOGNIZED]
+        )
+        try:
+            self._driver = neo4j.GraphDatabase.driver(url, auth=auth, **driver_kwargs)
+        except (ValueError, TypeError, nx.ConfigurationError) as e:
+            raise ConfigError(f"invalid Neo4j configuration for {redact_uri(url)}: {e}") from None
+        # Read-your-writes across sessions on clusters and Aura; free on a single server.
+        self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"Neo4jStore({redact_uri(self.url)!r}, database={self.database!r})"
+
+    # ---- plumbing --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        if self._closed:
+            raise StoreError("this Neo4jStore is closed")
+        try:
+            yield
+        except DRIVER_ERRORS as e:
+            raise translate(e, self.url, self._password) from None
+
+    def _session(self) -> neo4j.Session:
+        # A new session per call: sessions are cheap, and one never outlives a server restart.
+        return self._driver.session(database=self.database, bookmark_manager=self._bookmarks)
+
+    def _read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        self._prepare()
+        query = cypher(name)
+
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return tx.run(query, params).data()
+
+        with self._errors(), self._session() as session:
+            return session.execute_read(work)
+
+    def _write(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
+        self._prepare()
+        with self._errors(), self._session() as session:
+            return session.execute_write(work)
+
+    def _auto(self, name: str, /, *, script: bool = False, **params: Any) -> None:
+        """Auto-commit statements (schema commands, ``IN TRANSACTIONS``), retried with backoff."""
+        statements = cypher_script(name) if script else (cypher(name),)
+        for attempt in range(4):
+            try:
+                with self._errors(), self._session() as session:
+                    for statement in statements:
+                        session.run(statement, params).consume()
+                return
+            except StoreError as e:
+                if attempt == 3 or not isinstance(e.__context__, _RETRYABLE):
+                    raise
+                time.sleep(0.2 * 2**attempt * (1 + random.random()))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(*DRIVER_ERRORS):
+                self._driver.close()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def ensure_schema(self, dim: int) -> None:
+        """Create constraints and indexes (idempotent) and the vector indexes for ``dim``.
+
+        An empty store takes any dimension (its empty vector indexes are rebuilt if needed).
+
+        Raises:
+            InvalidInputError: ``dim`` is not an integer from 1 to 4096 (Neo4j's limit).
+            DimensionMismatchError: the store already holds vectors of another dimension.
+        """
+        if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= 4096:
+            raise InvalidInputError(f"the vector dimension must be an integer from 1 to 4096, got {dim!r}")
+        self._prepared = True
+        if self._dim == dim:
+            return
+        index_dims = self._ensure_base_schema()
+        meta = self._read("meta_get")[0]
+        if meta["dim"] == dim and all(index_dims.get(name) == dim for name in _VECTOR_INDEXES):
+            self._dim = dim
+            return
+        stale = [name for name, d in index_dims.items() if name in _VECTOR_INDEXES and d != dim]
+        if stale or meta["dim"] not in (None, dim):
+            if meta["has_vectors"]:
+                held = meta["dim"] if meta["dim"] not in (None, dim) else index_dims[stale[0]]
+                raise DimensionMismatchError(
+                    f"the Neo4j store at {redact_uri(self.url)} holds {held}-dimensional vectors; "
+                    f"the embedder makes {dim}-dimensional ones (use the same embedder, or a new database)"
+                )
+            for name in stale:  # nothing is indexed yet: rebuild the indexes for the new dimension
+                self._auto("schema_drop_index", name=name)
+        self._auto("schema_vector", script=True, dim=dim)
+        self._auto("meta_set", dim=dim, version=_SCHEMA_VERSION)
+        self._auto("schema_await", timeout=300)
+        self._dim = dim
+
+    def _prepare(self) -> None:
+        """Once per store object: make sure the schema exists and learn the stored dimension.
+
+        So that a store used without :meth:`ensure_schema` still has its full-text indexes and
+        checks vector dimensions, as the embedded store does.
+        """
+        if self._prepared:
+            return
+        self._prepared = True
+        self._ensure_base_schema()
+        dim = self._read("meta_get")[0]["dim"]
+        if dim is not None:
+            self.ensure_schema(int(dim))
+
+    def _ensure_base_schema(self) -> dict[str, int | None]:
+        """Run the schema script unless all its indexes exist; return graphmem's index dimensions."""
+        present = {row["name"]: row["dim"] for row in self._read("schema_indexes")}
+        if not _BASE_SCHEMA.issubset(present):
+            self._auto("schema", script=True)
+            present = {row["name"]: row["dim"] for row in self._read("schema_indexes")}
+        return present
+
+    def _check_dim(self, vector: Vector | None, what: str) -> None:
+        if vector is not None and self._dim is not None and len(vector) != self._dim:
+            raise DimensionMismatchError(f"{what} has {len(vector)} dimensions; the store holds {self._dim}")
+
+    # ---- writes ----------------------------------------------------------------------------
+    def apply(self, batch: WriteBatch) -> None:
+        if batch.is_empty():
+            return
+        self._prepare()
+        if self._dim is None and (dim := _batch_dim(batch)) is not None:
+            self.ensure_schema(dim)  # the first vectors written fix the store's dimension
+        for m in (*batch.memories_add, *batch.memories_update):
+            self._check_dim(m.embedding, f"memory {m.id}")
+        for e in batch.entities_upsert:
+            self._check_dim(e.embedding, f"entity {e.id}")
+        for r in (*batch.relations_add, *batch.relations_update):
+            self._check_dim(r.embedding, f"relation {r.id}")
+        entities = {e.id: e for e in batch.entities_upsert}  # a repeated id: the last one wins
+        steps: list[tuple[str, dict[str, Any], int | None]] = [
+            ("relations_delete", {"ids": list(batch.relations_delete)}, None),
+            ("mentions_clear", {"ids": list(batch.mentions_clear)}, None),
+            ("memories_delete", {"ids": list(batch.memories_delete)}, None),
+            ("entities_upsert", {"rows": [p.entity_row(e) for e in entities.values()]}, None),
+            ("memories_add", {"rows": [p.memory_row(m) for m in batch.memories_add]}, None),
+            ("memories_update", {"rows": [p.memory_update_row(m) for m in batch.memories_update]}, None),
+        ]
+        mention_rows = [{"memory_id": m, "entity_id": e} for m, e in batch.mentions_add]
+        steps.append(("mentions_add", {"rows": mention_rows}, len(mention_rows)))
+        steps.append(("relations_add", {"rows": [p.relation_row(r) for r in batch.relations_add]},
+                      len(batch.relations_add)))  # fmt: skip
+        updates = [p.relation_update_row(r) for r in batch.relations_update]
+        steps.append(("relations_update", {"rows": updates}, None))
+        history = [dict(p.history_row(h), seq=i) for i, h in enumerate(batch.history)]
+        steps.append(("history_add", {"rows": history}, None))
+        steps.append(("entities_delete", {"ids": list(batch.entities_delete)}, None))
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for name, params, expected in steps:
+                if not next(iter(params.values())):
+                    continue
+                result = tx.run(cypher(name), params)
+                if expected is None:
+                    result.consume()
+                    continue
+                record = result.single()
+                got = record[0] if record is not None else 0
+                if got != expected:  # raising rolls the whole batch back
+                    raise ConstraintViolationError(
+                        f"{name}: {expected - got} of {expected} rows refer to a memory or entity "
+                        "that does not exist"
+                    )
+
+        self._write(work)
+
+    def delete_scope(self, scope: Scope) -> list[str]:
+        params = p.scope_params(scope)
+
+        def work(tx: neo4j.ManagedTransaction) -> list[str]:
+            ids = [r["id"] for r in tx.run(cypher("scope_delete_memories"), params, now=utcnow())]
+            tx.run(cypher("scope_delete_graph"), params).consume()
+            return ids
+
+        return self._write(work)
+
+    def reset(self) -> None:
+        self._auto("reset")
+
+    # ---- memories --------------------------------------------------------------------------
+    def get_memories(self, ids: Sequence[str]) -> list[MemoryRecord]:
+        if not ids:
+            return []
+        found = {r["memory"]["id"]: r["memory"] for r in self._read("memories_get", ids=list(set(ids)))}
+        return [p.to_memory(found[i]) for i in ids if i in found]
+
+    def list_memories(
+        self, scope: Scope, filters: Filter | None = None, limit: int | None = 100, newest_first: bool = True
+    ) -> list[MemoryRecord]:
+        rows = self._read(
+            "memories_list", **p.scope_params(scope), filter=p.compile_filter(filters),
+            newest_first=newest_first, limit=_NO_LIMIT if limit is None else max(limit, 0),
+        )  # fmt: skip
+        return [p.to_memory(r["memory"]) for r in rows]
+
+    def count_memories(self, scope: Scope | None = None) -> int:
+        return int(self._read("memories_count", **p.scope_params(scope or Scope()), cap=_NO_LIMIT)[0]["n"])
+
+    def vector_memories(
+        self, scope: Scope, filters: Filter | None, vector: Vector, k: int
+    ) -> list[tuple[MemoryRecord, float]]:
+        self._check_dim(vector, "the query vector")
+        params = dict(p.scope_params(scope), filter=p.compile_filter(filters), vector=p.vector_param(vector))
+        rows = self._vector_search("memories", params, k, filtered=filters is not None)
+        return [(p.to_memory(r["memory"]), float(r["score"])) for r in rows]
+
+    def keyword_memories(
+        self, scope: Scope, filters: Filter | None, query: str, k: int
+    ) -> list[tuple[MemoryRecord, float]]:
+        lucene = p.lucene_query(query)
+        if not lucene or k <= 0:
+            return []
+        params = dict(p.scope_params(scope), filter=p.compile_filter(filters), query=lucene)
+        cap = self.exact_search_limit + 1
+        counts = self._read("memories_count", **p.scope_params(scope), cap=cap)[0]
+        if counts["n"] == 0:
+            return []
+        fetch = self._first_fetch(
+            k, counts["n"], counts["total"], capped=counts["n"] >= cap, filtered=filters is not None
+        )
+        while True:
+            result = self._read("memories_keyword", **params, fetch=fetch)[0]
+            rows = result["rows"]
+            if len(rows) >= k or result["fetched"] < fetch:  # enough, or Lucene has no more hits
+                break
+            fetch *= 4
+        rows.sort(key=_best_first)
+        return [(p.to_memory(r["memory"]), float(r["score"])) for r in rows[:k]]
+
+    def memories_mentioning(
+        self, scope: Scope, filters: Filter | None, entity_ids: Sequence[str], k: int
+    ) -> list[tuple[MemoryRecord, list[str]]]:
+        if not entity_ids or k <= 0:
+            return []
+        rows = self._read(
+            "memories_mentioning", **p.scope_params(scope), filter=p.compile_filter(filters),
+            entity_ids=list(entity_ids), k=k,
+        )  # fmt: skip
+        return [(p.to_memory(r["memory"]), list(r["entity_ids"])) for r in rows]
+
+    def mentions(self, memory_ids: Sequence[str]) -> dict[str, list[str]]:
+        if not memory_ids:
+            return {}
+        rows = self._read("mentions_get", ids=list(dict.fromkeys(memory_ids)))
+        return {r["id"]: sorted(r["entity_ids"]) for r in rows}
+
+    # ---- entities --------------------------------------------------------------------------
+    def find_entities(self, scope: Scope, keys: Sequence[str], *, exact: bool = False) -> list[Entity]:
+        if not keys:
+            return []
+        rows = self._read("entities_find", **p.scope_params(scope, exact=exact), keys=list(keys))
+        return [p.to_entity(r["entity"]) for r in rows]
+
+    def vector_entities(
+        self, scope: Scope, vector: Vector, k: int, *, exact: bool = False
+    ) -> list[tuple[Entity, float]]:
+        self._check_dim(vector, "the query vector")
+        params = dict(p.scope_params(scope, exact=exact), vector=p.vector_param(vector))
+        rows = self._vector_search("entities", params, k, filtered=False)
+        return [(p.to_entity(r["entity"]), float(r["score"])) for r in rows]
+
+    def list_entities(self, scope: Scope, limit: int | None = None) -> list[Entity]:
+        limit = _NO_LIMIT if limit is None else limit
+        rows = self._read("entities_list", **p.scope_params(scope), limit=limit)
+        return [p.to_entity(r["entity"]) for r in rows]
+
+    # ---- relations -------------------------------------------------------------------------
+    def relations(
+        self,
+        scope: Scope,
+        *,
+        exact: bool = False,
+        entity_ids: Sequence[str] | None = None,
+        types: Sequence[str] | None = None,
+        source_ids: Sequence[str] | None = None,
+        memory_ids: Sequence[str] | None = None,
+        include_invalid: bool = False,
+        as_of: str | None = None,
+        limit: int | None = None,
+    ) -> list[Relation]:
+        params = p.scope_params(scope, exact=exact)
+        if entity_ids is not None or source_ids is not None:
+            # The query then starts from those entities; a null anchor keeps the scope seek idle.
+            params.update(anchor_user_id=None, anchor_agent_id=None, anchor_run_id=None, anchor_all=None)
+        rows = self._read(
+            "relations_list", **params,
+            entity_ids=None if entity_ids is None else list(entity_ids),
+            source_ids=None if source_ids is None else list(source_ids),
+            types=None if types is None else list(types),
+            memory_ids=None if memory_ids is None else list(memory_ids),
+            as_of=as_of, include_invalid=include_invalid, limit=_NO_LIMIT if limit is None else limit,
+        )  # fmt: skip
+        return [p.to_relation(r["relation"]) for r in rows]
+
+    def expand(self, scope: Scope, entity_ids: Sequence[str], hops: int, limit: int) -> list[Relation]:
+        if not entity_ids or limit <= 0:
+            return []
+        rows = self._read(
+            "relations_expand", **p.scope_params(scope), entity_ids=list(entity_ids),
+            hops=min(max(hops, 1), 2), limit=limit,
+        )  # fmt: skip
+        return [p.to_relation(r["relation"]) for r in rows]
+
+    def vector_relations(self, scope: Scope, vector: Vector, k: int) -> list[tuple[Relation, float]]:
+        self._check_dim(vector, "the query vector")
+        params = dict(p.scope_params(scope), vector=p.vector_param(vector))
+        rows = self._vector_search("relations", params, k, filtered=False)
+        return [(p.to_relation(r["relation"]), float(r["score"])) for r in rows]
+
+    # ---- history ---------------------------------------------------------------------------
+    def history(self, memory_id: str) -> list[HistoryEvent]:
+        return [p.to_history(r["event"]) for r in self._read("history_get", memory_id=memory_id)]
+
+    # ---- candidate search (module docstring) ---------------------------------------------------
+    @staticmethod
+    def _first_fetch(k: int, in_scope: int, total: int, *, capped: bool, filtered: bool) -> int:
+        """Candidates to ask the index for first: enough for ``k`` if the scope's share holds."""
+        if capped:  # counting stopped early: the scope is big, assume at least half of everything
+            in_scope = max(in_scope, total // 2)
+        factor = 8 if filtered else 2
+        return max(math.ceil(k * total / max(in_scope, 1) * factor), 4 * k, 32)
+
+    def _vector_search(
+        self, kind: str, params: dict[str, Any], k: int, *, filtered: bool
+    ) -> list[dict[str, Any]]:
+        """Top-k rows of ``<kind>_vector_index`` or ``<kind>_vector_exact``, sized by ``<kind>_count``."""
+        if k <= 0:
+            return []
+        count_params = {key: v for key, v in params.items() if key not in ("filter", "vector")}
+        # Counting stops just past the exact-search limit: a bigger scope's size only sizes the
+        # first fetch, and an underestimate there only makes that fetch larger.
+        cap = self.exact_search_limit + 1
+        counts = self._read(f"{kind}_count", **count_params, cap=cap)[0]
+        in_scope, total = int(counts["n"]), int(counts["total"])
+        if in_scope == 0:
+            return []
+        fetch = self._first_fetch(k, in_scope, total, capped=in_scope >= cap, filtered=filtered)
+        if in_scope > self.exact_search_limit:
+            while fetch < total:
+                result = self._read(f"{kind}_vector_index", **params, fetch=fetch)[0]
+                rows: list[dict[str, Any]] = result["rows"]
+                if len(rows) >= k:
+                    rows.sort(key=_best_first)
+                    return rows[:k]
+                if result["fetched"] < fetch:
+                    break  # the approximate index gave up early: only the exact search can be sure
+                fetch *= 4
+        return self._read(f"{kind}_vector_exact", **params, k=k)
+
+
+def _batch_dim(batch: WriteBatch) -> int | None:
+    """The dimension of the first vector in the batch (all are checked against it later)."""
+    items: list[MemoryRecord | Entity | Relation] = [
+        *batch.memories_add, *batch.memories_update, *batch.entities_upsert,
+        *batch.relations_add, *batch.relations_update,
+    ]  # fmt: skip
+    for item in items:
+        if item.embedding is not None:
+            return len(item.embedding)
+    return None
+
+
+def _best_first(row: dict[str, Any]) -> tuple[float, str]:
+    """Score descending, then id: the order the exact queries use, so both paths agree on ties."""
+    record = next(v for v in row.values() if isinstance(v, dict))
+    return (-float(row["score"]), str(record["id"]))
