@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphmem.config import EmbeddedStoreConfig, MemoryConfig, Neo4jStoreConfig
+from graphmem.config import EmbeddedStoreConfig, MemoryConfig, Neo4jStoreConfig, reveal
 from graphmem.embedders.base import Embedder
 from graphmem.errors import ConfigError
 from graphmem.extractors.base import Extractor
@@ -42,7 +42,7 @@ def make_embedder(config: MemoryConfig) -> Embedder:
         return HashingEmbedder(dim=int(opts.get("dim", opts.get("embedding_dims", 384))))
     from graphmem.embedders.openai import OpenAIEmbedder
 
-    return OpenAIEmbedder.from_config(provider, opts)
+    return OpenAIEmbedder.from_config(provider, reveal(opts))
 
 
 def make_llm(config: MemoryConfig) -> Any:
@@ -50,7 +50,7 @@ def make_llm(config: MemoryConfig) -> Any:
         return None
     from graphmem.llms.openai import OpenAILLM
 
-    return OpenAILLM.from_config(config.llm.provider, dict(config.llm.config))
+    return OpenAILLM.from_config(config.llm.provider, reveal(config.llm.config))
 
 
 def make_extractor(config: MemoryConfig, llm: Any) -> Extractor:

@@ -36,9 +36,28 @@ class Neo4jStoreConfig(_Strict):
     database: str = "neo4j"
 
 
+#: Keys whose values are secrets wherever they appear in a provider's ``config``.
+SECRET_KEYS = frozenset({"password", "api_key"})
+
+
+def _hide_secrets(config: dict[str, Any]) -> dict[str, Any]:
+    """Wrap secret values in SecretStr so no repr, dump or log of a config shows them."""
+    return {k: SecretStr(v) if k in SECRET_KEYS and isinstance(v, str) else v for k, v in config.items()}
+
+
+def reveal(config: dict[str, Any]) -> dict[str, Any]:
+    """The provider config with secrets unwrapped, for handing to a client at construction."""
+    return {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in config.items()}
+
+
 class StoreConfig(_Strict):
     provider: Literal["embedded", "neo4j"] = "embedded"
     config: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("config")
+    @classmethod
+    def _secrets(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return _hide_secrets(v)
 
     @model_validator(mode="after")
     def _check(self) -> StoreConfig:
@@ -58,6 +77,11 @@ class EmbedderConfig(_Strict):
     #: hashing: {"dim": 384}; openai: {"model", "api_key", "base_url", "dimensions"}.
     config: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("config")
+    @classmethod
+    def _secrets(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return _hide_secrets(v)
+
 
 class LLMConfig(_Strict):
     provider: Literal[
@@ -65,6 +89,11 @@ class LLMConfig(_Strict):
     ] = "openai"
     #: {"model", "api_key", "base_url", "temperature", "max_tokens", "timeout", ...}
     config: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("config")
+    @classmethod
+    def _secrets(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return _hide_secrets(v)
 
 
 class SignalsConfig(_Strict):

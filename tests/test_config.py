@@ -64,3 +64,12 @@ def test_extractor_llm_without_llm_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         Memory.from_config({"graph_store": {"provider": "embedded", "config": {"path": str(tmp_path)}},
                             "embedder": {"provider": "hashing"}, "extractor": "llm"})  # fmt: skip
+
+
+def test_api_keys_are_secret_in_every_provider_config() -> None:
+    cfg = MemoryConfig.from_dict({
+        "llm": {"provider": "openai", "config": {"model": "m", "api_key": "sk-llm-secret-1"}},
+        "embedder": {"provider": "openai", "config": {"api_key": "sk-emb-secret-2"}},
+    })  # fmt: skip
+    shown = repr(cfg) + str(cfg.model_dump()) + cfg.model_dump_json()
+    assert "sk-llm-secret-1" not in shown and "sk-emb-secret-2" not in shown

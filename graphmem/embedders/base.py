@@ -49,4 +49,5 @@ def to_matrix(raw: Any, n: int, dim: int) -> np.ndarray:
 
 
 def embed_one(embedder: Embedder, text: str) -> Vector:
-    return to_matrix(embedder.embed([text]), 1, embedder.dim)[0]
+    row: Vector = to_matrix(embedder.embed([text]), 1, embedder.dim)[0]
+    return row

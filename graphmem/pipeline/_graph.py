@@ -206,8 +206,8 @@ def merge_plan(batch: WriteBatch, plan: GraphPlan, turn_memory_ids: dict[int, li
     batch.relations_update.extend(plan.touched.values())
     seen: set[tuple[str, str]] = set()
     by_turn: dict[int, set[str]] = {}
-    for ent in extraction.entities:
-        by_turn.setdefault(ent.turn_index, set()).add(entity_key(ent.name))
+    for mentioned in extraction.entities:
+        by_turn.setdefault(mentioned.turn_index, set()).add(entity_key(mentioned.name))
     for rel in extraction.relations:
         by_turn.setdefault(rel.turn_index, set()).update({entity_key(rel.source), entity_key(rel.destination)})
     for turn, keys in by_turn.items():
