@@ -16,7 +16,7 @@ CREATE INDEX graphmem_relation_user IF NOT EXISTS FOR ()-[r:RELATES_TO]-() ON (r
 CREATE INDEX graphmem_relation_agent IF NOT EXISTS FOR ()-[r:RELATES_TO]-() ON (r.agent_id);
 CREATE INDEX graphmem_relation_run IF NOT EXISTS FOR ()-[r:RELATES_TO]-() ON (r.run_id);
 CREATE INDEX graphmem_history_memory IF NOT EXISTS FOR (h:HistoryEvent) ON (h.memory_id);
-CREATE FULLTEXT INDEX graphmem_memory_text IF NOT EXISTS FOR (m:Memory) ON EACH [m.memory]
+CREATE FULLTEXT INDEX graphmem_memory_text IF NOT EXISTS FOR (m:Memory) ON EACH [m.memory, m.actor_id]
   OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words', `fulltext.eventually_consistent`: false}};
 CREATE FULLTEXT INDEX graphmem_entity_name IF NOT EXISTS FOR (e:Entity) ON EACH [e.name, e.aliases]
   OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words', `fulltext.eventually_consistent`: false}};

@@ -13,8 +13,9 @@ CALL () {
 WITH m WHERE ($user_id IS NULL OR m.user_id = $user_id)
   AND ($agent_id IS NULL OR m.agent_id = $agent_id)
   AND ($run_id IS NULL OR m.run_id = $run_id)
+// actor and role stay unset: a delete_all is the caller's act, not the memory's author's
 CREATE (h:HistoryEvent {id: randomUUID(), memory_id: m.id, event: 'DELETE', old_memory: m.memory,
-                         actor_id: m.actor_id, role: m.role, created_at: $now})
+                         created_at: $now})
 WITH m, m.id AS id
 DETACH DELETE m
 RETURN id

@@ -29,13 +29,16 @@ from graphmem.stores.base import WriteBatch
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # The FTS table uses ``memories`` as external content: the text is stored once, and the triggers
 # keep the index in step inside the same transaction as the row change. ``scope_tokens`` puts the
 # memory's scope into the index as opaque numeric tokens (see ``scope_token``) so a scoped keyword
 # query is an FTS intersection of posting lists: ~0.5 ms at 10k memories, where joining every match
 # to ``memories`` to test the scope took ~5 ms. It has weight 0 in bm25, so scores are unchanged.
+# ``actor_id`` is indexed beside the text: people ask about what a named person said, and the text
+# alone ("I'll take the hero copy") never names its speaker. BM25's IDF keeps a speaker who said
+# half of everything from dominating.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS memories (
@@ -45,20 +48,22 @@ CREATE TABLE IF NOT EXISTS memories (
     created_at TEXT NOT NULL, updated_at TEXT, embedding BLOB, scope_tokens TEXT NOT NULL DEFAULT ''
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
-    memory, scope_tokens, content='memories', content_rowid='seq',
+    memory, actor_id, scope_tokens, content='memories', content_rowid='seq',
     tokenize='porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS memories_ai AFTER INSERT ON memories BEGIN
-    INSERT INTO memories_fts(rowid, memory, scope_tokens) VALUES (new.seq, new.memory, new.scope_tokens);
+    INSERT INTO memories_fts(rowid, memory, actor_id, scope_tokens)
+        VALUES (new.seq, new.memory, new.actor_id, new.scope_tokens);
 END;
 CREATE TRIGGER IF NOT EXISTS memories_ad AFTER DELETE ON memories BEGIN
-    INSERT INTO memories_fts(memories_fts, rowid, memory, scope_tokens)
-        VALUES ('delete', old.seq, old.memory, old.scope_tokens);
+    INSERT INTO memories_fts(memories_fts, rowid, memory, actor_id, scope_tokens)
+        VALUES ('delete', old.seq, old.memory, old.actor_id, old.scope_tokens);
 END;
-CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF memory ON memories BEGIN
-    INSERT INTO memories_fts(memories_fts, rowid, memory, scope_tokens)
-        VALUES ('delete', old.seq, old.memory, old.scope_tokens);
-    INSERT INTO memories_fts(rowid, memory, scope_tokens) VALUES (new.seq, new.memory, new.scope_tokens);
+CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF memory, actor_id ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, memory, actor_id, scope_tokens)
+        VALUES ('delete', old.seq, old.memory, old.actor_id, old.scope_tokens);
+    INSERT INTO memories_fts(rowid, memory, actor_id, scope_tokens)
+        VALUES (new.seq, new.memory, new.actor_id, new.scope_tokens);
 END;
 CREATE TABLE IF NOT EXISTS entities (
     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, key TEXT NOT NULL,
@@ -236,13 +241,14 @@ def fts_query(text: str, scope: Scope) -> str | None:
 
     FTS5 has its own syntax (quotes, ``AND``/``NEAR``, ``col:``, ``*``, ``^``). Splitting on word
     characters and quoting every term leaves none of it, whatever the input holds. The terms are
-    ORed and confined to the ``memory`` column; each set scope key adds ``AND`` its scope token.
+    ORed and confined to the ``memory`` and ``actor_id`` columns; each set scope key adds ``AND`` its
+    scope token.
     """
     words = list(dict.fromkeys(w.casefold() for w in _WORD.findall(text)))
     terms = [w for w in words if w not in STOP_WORDS] or words
     if not terms:
         return None
-    query = "memory : (" + " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:_MAX_TERMS]) + ")"
+    query = "{memory actor_id} : (" + " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:_MAX_TERMS]) + ")"
     for key, value in scope.items():
         query += f' AND scope_tokens : "{scope_token(key, value)}"'
     return query

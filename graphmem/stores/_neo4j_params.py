@@ -269,7 +269,9 @@ def lucene_query(text: str) -> str:
     when nothing searchable is left.
     """
     words = []
-    for word in text.split():
+    # Split on anything that is not a word character, as the analyzer does: "memory:landing" is
+    # two words to the index, so it must be two words to the query.
+    for word in re.findall(r"\w+", text):
         if word in _LUCENE_WORD_OPERATORS:
             word = word.lower()
         escaped = _LUCENE_SPECIAL.sub(lambda m: "".join("\\" + ch for ch in m.group(0)), word)

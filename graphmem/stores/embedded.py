@@ -330,7 +330,7 @@ class EmbeddedStore(Store):
         if match is None or k <= 0:
             return []
         query_sql = (
-            "SELECT rowid, bm25(memories_fts, 1.0, 0.0) AS score FROM memories_fts "
+            "SELECT rowid, bm25(memories_fts, 1.0, 1.0, 0.0) AS score FROM memories_fts "
             "WHERE memories_fts MATCH ? ORDER BY score, rowid"
         )
         args: list[Any] = [match]
