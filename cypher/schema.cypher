@@ -4,6 +4,8 @@ CREATE CONSTRAINT graphmem_memory_id IF NOT EXISTS FOR (m:Memory) REQUIRE m.id I
 CREATE CONSTRAINT graphmem_entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE;
 CREATE CONSTRAINT graphmem_history_id IF NOT EXISTS FOR (h:HistoryEvent) REQUIRE h.id IS UNIQUE;
 CREATE CONSTRAINT graphmem_meta_key IF NOT EXISTS FOR (g:GraphMemMeta) REQUIRE g.key IS UNIQUE;
+CREATE CONSTRAINT graphmem_doc_uid IF NOT EXISTS FOR (d:GraphMemDoc) REQUIRE d.uid IS UNIQUE;
+CREATE INDEX graphmem_doc_kind IF NOT EXISTS FOR (d:GraphMemDoc) ON (d.kind);
 CREATE CONSTRAINT graphmem_relation_id IF NOT EXISTS FOR ()-[r:RELATES_TO]-() REQUIRE r.id IS UNIQUE;
 CREATE INDEX graphmem_memory_user IF NOT EXISTS FOR (m:Memory) ON (m.user_id);
 CREATE INDEX graphmem_memory_agent IF NOT EXISTS FOR (m:Memory) ON (m.agent_id);

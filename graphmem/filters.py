@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from graphmem.errors import InvalidFilterError
 from graphmem.models import MemoryRecord
@@ -55,7 +55,7 @@ class Not:
     item: Filter
 
 
-Filter = Union[Cond, And, Or, Not]
+Filter = Cond | And | Or | Not
 
 
 def parse_filters(filters: dict[str, Any] | None) -> Filter | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -40,14 +40,14 @@ def new_id() -> str:
 
 
 def utcnow() -> str:
-    return format_time(datetime.now(timezone.utc))
+    return format_time(datetime.now(UTC))
 
 
 def format_time(dt: datetime) -> str:
     """ISO-8601 in UTC with microseconds, so that string order is time order in every store."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def text_hash(text: str) -> str:
@@ -64,7 +64,7 @@ class Scope:
 
     def items(self) -> list[tuple[str, str]]:
         """The keys that are set, in fixed order."""
-        return [(k, v) for k, v in zip(SCOPE_KEYS, self.values()) if v is not None]
+        return [(k, v) for k, v in zip(SCOPE_KEYS, self.values(), strict=True) if v is not None]
 
     def values(self) -> tuple[str | None, str | None, str | None]:
         return (self.user_id, self.agent_id, self.run_id)

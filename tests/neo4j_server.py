@@ -154,9 +154,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for outcome in counts:
         for report in terminalreporter.stats.get(outcome, []):
             # Count each test marked neo4j once: its call (or, for setup skips, its setup).
-            if "neo4j" in getattr(report, "keywords", {}) and getattr(report, "when", "call") in ("call", "setup"):
-                if outcome != "passed" or report.when == "call":
-                    counts[outcome] += 1
+            when = getattr(report, "when", "call")
+            marked = "neo4j" in getattr(report, "keywords", {})
+            if marked and (when == "call" or (when == "setup" and outcome != "passed")):
+                counts[outcome] += 1
     for report in terminalreporter.stats.get("error", []):
         if "neo4j" in getattr(report, "keywords", {}):
             counts["failed"] += 1

@@ -1101,3 +1101,23 @@ def test_no_sqlite_error_escapes(emb: Store) -> None:
     with pytest.raises(GraphMemError):
         emb.apply(WriteBatch(memories_add=[m]))
     assert emb.count_memories() == 0
+
+
+# ---- documents ---------------------------------------------------------------------------------
+def test_documents_are_upserted_read_and_deleted_atomically(st: Store) -> None:
+    store = st
+    store.apply(WriteBatch(docs_put=[("role", "p1/alice", {"role": "admin"}), ("role", "p1/bob", {"role": "viewer"}),
+                                     ("key", "k1", {"hash": "x", "principal": "alice"})]))  # fmt: skip
+    assert store.get_docs("role") == {"p1/alice": {"role": "admin"}, "p1/bob": {"role": "viewer"}}
+    assert store.get_docs("role", ["p1/bob", "missing"]) == {"p1/bob": {"role": "viewer"}}
+    store.apply(WriteBatch(docs_put=[("role", "p1/bob", {"role": "member"})], docs_delete=[("role", "p1/alice")]))
+    assert store.get_docs("role") == {"p1/bob": {"role": "member"}}
+    assert store.get_docs("key") == {"k1": {"hash": "x", "principal": "alice"}}
+    # a failing batch writes none of its documents
+    dup = memory("dup doc batch", Scope(user_id="u"))
+    store.apply(WriteBatch(memories_add=[dup]))
+    with pytest.raises(ConstraintViolationError):
+        store.apply(WriteBatch(docs_put=[("role", "p1/carol", {"role": "admin"})], memories_add=[dup]))
+    assert "p1/carol" not in store.get_docs("role")
+    store.reset()
+    assert store.get_docs("role") == {} and store.get_docs("key") == {}

@@ -8,6 +8,7 @@ for quick experiments and on machines where torch is unwelcome; use MiniLM for r
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -32,7 +33,7 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = _WORD.findall(text.casefold())
-            feats = words + [a + " " + b for a, b in zip(words, words[1:])]
+            feats = words + [a + " " + b for a, b in itertools.pairwise(words)]
             for w in words:
                 padded = f"#{w}#"
                 feats.extend(padded[i : i + 3] for i in range(len(padded) - 2))

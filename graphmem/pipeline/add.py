@@ -120,7 +120,7 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
     )  # fmt: skip
     if memories:
         assert plan.also_vectors is not None
-        for rec, vec in zip(memories, plan.also_vectors):
+        for rec, vec in zip(memories, plan.also_vectors, strict=True):
             rec.embedding = vec
     batch.memories_add.extend(memories)
     merge_plan(batch, plan, turn_memory_ids, extraction)

@@ -88,6 +88,9 @@ CREATE TABLE IF NOT EXISTS history (
     old_memory TEXT, new_memory TEXT, actor_id TEXT, role TEXT, created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_memory ON history(memory_id, created_at, seq);
+CREATE TABLE IF NOT EXISTS docs (
+    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key)
+);
 """
 
 MEMORY_COLUMNS = (
@@ -248,7 +251,11 @@ def fts_query(text: str, scope: Scope) -> str | None:
     terms = [w for w in words if w not in STOP_WORDS] or words
     if not terms:
         return None
-    query = "{memory actor_id} : (" + " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:_MAX_TERMS]) + ")"
+    query = (
+        "{memory actor_id} : ("
+        + " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:_MAX_TERMS])
+        + ")"
+    )
     for key, value in scope.items():
         query += f' AND scope_tokens : "{scope_token(key, value)}"'
     return query
@@ -361,6 +368,12 @@ def _next_seq(conn: sqlite3.Connection, table: str) -> int:
 def write_batch(conn: sqlite3.Connection, batch: WriteBatch) -> tuple[Seqs, Deleted]:
     """Execute a batch's statements inside an open transaction, in :class:`WriteBatch` order."""
     seqs, deleted = Seqs(), Deleted()
+    conn.executemany("DELETE FROM docs WHERE kind = ? AND key = ?", batch.docs_delete)
+    conn.executemany(
+        "INSERT INTO docs (kind, key, value) VALUES (?, ?, ?) "
+        "ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value",
+        [(kind, key, dump_json(value, f"document {kind}/{key}")) for kind, key, value in batch.docs_put],
+    )
     conn.executemany("DELETE FROM relations WHERE id = ?", _ids(batch.relations_delete))
     conn.executemany(
         "DELETE FROM mentions WHERE memory_id = ?", _ids([*batch.mentions_clear, *batch.memories_delete])

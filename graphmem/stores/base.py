@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 from graphmem.filters import Filter
 from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector
@@ -53,13 +54,17 @@ class WriteBatch:
     relations_update: list[Relation] = field(default_factory=list)
     relations_delete: list[str] = field(default_factory=list)
     history: list[HistoryEvent] = field(default_factory=list)
+    #: Small JSON documents by (kind, key): project roles, API keys, webhooks. Upserted.
+    docs_put: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    docs_delete: list[tuple[str, str]] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not any(
             (
                 self.memories_add, self.memories_update, self.memories_delete, self.entities_upsert,
                 self.entities_delete, self.mentions_add, self.mentions_clear, self.relations_add,
-                self.relations_update, self.relations_delete, self.history,
+                self.relations_update, self.relations_delete, self.history, self.docs_put,
+                self.docs_delete,
             )
         )  # fmt: skip
 
@@ -79,7 +84,7 @@ class Store(ABC):
             DimensionMismatchError: the store already holds vectors of another dimension.
         """
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: stores without resources need nothing
         """Release connections and files. Idempotent."""
 
     def __enter__(self) -> Store:
@@ -197,3 +202,12 @@ class Store(ABC):
     @abstractmethod
     def history(self, memory_id: str) -> list[HistoryEvent]:
         """Every event of one memory, oldest first."""
+
+    # ---- documents -------------------------------------------------------------------------
+    @abstractmethod
+    def get_docs(self, kind: str, keys: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Documents of one kind (all of them for ``keys=None``), key -> document.
+
+        Documents are written with ``WriteBatch.docs_put`` / ``docs_delete``, so they share the
+        transaction of whatever else the call writes, and ``reset()`` deletes them.
+        """

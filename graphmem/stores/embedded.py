@@ -22,6 +22,7 @@ Another process (or another store object) may write to the same file: every read
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -279,7 +280,7 @@ class EmbeddedStore(Store):
         """Delete every row, history included; the schema and the recorded dimension stay."""
 
         def work(conn: sqlite3.Connection) -> None:
-            for table in ("mentions", "relations", "entities", "memories", "history"):
+            for table in ("mentions", "relations", "entities", "memories", "history", "docs"):
                 conn.execute(f"DELETE FROM {table}")
 
         with self._lock:
@@ -484,6 +485,20 @@ class EmbeddedStore(Store):
             query = f"SELECT {sql.HISTORY_COLUMNS} FROM history WHERE memory_id = ? ORDER BY created_at, seq"
             rows = run_sqlite(lambda: conn.execute(query, (memory_id,)).fetchall(), "reading history")
             return [sql.history_from_row(r) for r in rows]
+
+    # ---- documents -------------------------------------------------------------------------------
+    def get_docs(self, kind: str, keys: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        wanted = None if keys is None else list(dict.fromkeys(keys))
+        if wanted == []:
+            return {}
+        query = "SELECT key, value FROM docs WHERE kind = ?"
+        if wanted is not None:
+            query += f" AND key IN ({sql.placeholders(len(wanted))})"
+        params = (kind, *(wanted or ()))
+        with self._lock:
+            conn = self._connection()
+            rows = run_sqlite(lambda: conn.execute(query + " ORDER BY key", params).fetchall(), "reading documents")
+        return {key: json.loads(value) for key, value in rows}
 
 
 # ---- helpers ---------------------------------------------------------------------------------------

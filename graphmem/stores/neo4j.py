@@ -28,6 +28,7 @@ over-fetched candidate list, and the store asks again with a larger list when to
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import random
 import re
@@ -251,6 +252,17 @@ class Neo4jStore(Store):
             self._check_dim(r.embedding, f"relation {r.id}")
         entities = {e.id: e for e in batch.entities_upsert}  # a repeated id: the last one wins
         steps: list[tuple[str, dict[str, Any], int | None]] = [
+            ("docs_delete", {"uids": [_doc_uid(k, key) for k, key in batch.docs_delete]}, None),
+            (
+                "docs_put",
+                {
+                    "rows": [
+                        {"uid": _doc_uid(k, key), "kind": k, "key": key, "value": json.dumps(v)}
+                        for k, key, v in batch.docs_put
+                    ]
+                },
+                None,
+            ),
             ("relations_delete", {"ids": list(batch.relations_delete)}, None),
             ("mentions_clear", {"ids": list(batch.mentions_clear)}, None),
             ("memories_delete", {"ids": list(batch.memories_delete)}, None),
@@ -433,6 +445,10 @@ class Neo4jStore(Store):
     def history(self, memory_id: str) -> list[HistoryEvent]:
         return [p.to_history(r["event"]) for r in self._read("history_get", memory_id=memory_id)]
 
+    def get_docs(self, kind: str, keys: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        rows = self._read("docs_get", kind=kind, keys=list(keys) if keys is not None else None)
+        return {r["key"]: json.loads(r["value"]) for r in rows}
+
     # ---- candidate search (module docstring) ---------------------------------------------------
     @staticmethod
     def _first_fetch(k: int, in_scope: int, total: int, *, capped: bool, filtered: bool) -> int:
@@ -486,3 +502,8 @@ def _best_first(row: dict[str, Any]) -> tuple[float, str]:
     """Score descending, then id: the order the exact queries use, so both paths agree on ties."""
     record = next(v for v in row.values() if isinstance(v, dict))
     return (-float(row["score"]), str(record["id"]))
+
+
+def _doc_uid(kind: str, key: str) -> str:
+    """One unique property for (kind, key): Community has single-property uniqueness only."""
+    return f"{kind}\x1f{key}"
