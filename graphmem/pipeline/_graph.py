@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphmem.extractors.base import Extraction, ExtractedRelation
+from graphmem.extractors.base import ExtractedRelation, Extraction
 from graphmem.models import (
     FUNCTIONAL_TYPES,
     SYMMETRIC_TYPES,
@@ -94,11 +94,20 @@ def plan_graph(
         return plan
     now = utcnow()
 
-    # 1. exact key or alias, within exactly this scope
+    # 1. exact key or alias, within exactly this scope; then "new landing page" finds "landing page"
     for ent in store.find_entities(scope, list(wanted), exact=True):
         for k in [ent.key, *(entity_key(a) for a in ent.aliases)]:
             if k in wanted and k not in plan.entities:
                 plan.entities[k] = ent
+    longer = {k: _word_suffixes(k) for k in wanted if k not in plan.entities and wanted[k][1] not in _NO_VECTOR_MERGE}
+    if any(longer.values()):
+        found = store.find_entities(scope, [x for xs in longer.values() for x in xs], exact=True)
+        for k, suffixes in longer.items():
+            for ent in found:
+                if ent.key in suffixes and _same_kind(ent.type, wanted[k][1]):
+                    _alias(ent, wanted[k][0])
+                    plan.entities[k] = ent
+                    break
 
     # 2. embeddings of unresolved names and of every fact, in one batch
     unresolved = [k for k in wanted if k not in plan.entities]
@@ -110,18 +119,22 @@ def plan_graph(
     name_vec = {k: vectors[n + i] for i, k in enumerate(unresolved)} if vectors is not None else {}
     fact_vec = {f: vectors[n + len(unresolved) + i] for i, f in enumerate(facts)} if vectors is not None else {}
 
-    # 3. similar names of the same kind become aliases; the rest are new entities
+    # 3. similar names of the same kind become aliases; the rest are new entities. A name that is
+    #    a word-suffix of another ("landing page" / "new landing page") needs less similarity.
     for k in unresolved:
+        if k in plan.entities:
+            continue
         name, etype = wanted[k]
         merged = None
         if etype not in _NO_VECTOR_MERGE:
-            for cand, score in store.vector_entities(scope, name_vec[k], 3, exact=True):
-                if score >= merge_threshold and (cand.type == etype or etype in _GENERIC_TYPES):
+            created = [(e, 1.0) for e in plan.entities.values() if e.key != k and _is_word_suffix(e.key, k)]
+            for cand, score in [*created, *store.vector_entities(scope, name_vec[k], 3, exact=True)]:
+                close = score >= merge_threshold or (score >= _SUFFIX_MERGE and _is_word_suffix(cand.key, k))
+                if close and _same_kind(cand.type, etype):
                     merged = cand
                     break
         if merged is not None:
-            if name not in merged.aliases and name != merged.name:
-                merged.aliases.append(name)
+            _alias(merged, name)
             plan.entities[k] = merged
         else:
             plan.entities[k] = Entity(
@@ -131,6 +144,31 @@ def plan_graph(
 
     _reconcile(store, scope, extraction.relations, plan, turn_memory_ids, turn_times, fact_vec, now)
     return plan
+
+
+#: Similarity enough to merge names where one is a word-suffix of the other.
+_SUFFIX_MERGE = 0.80
+
+
+def _word_suffixes(key: str) -> list[str]:
+    """The multi-word tails of a key: "new landing page" -> ["landing page"]."""
+    words = key.split()
+    return [" ".join(words[i:]) for i in range(1, len(words) - 1)]
+
+
+def _is_word_suffix(a: str, b: str) -> bool:
+    """One key ends the other on a word boundary, and the shorter has at least two words."""
+    short, long_ = sorted((a, b), key=len)
+    return short != long_ and len(short.split()) >= 2 and long_.endswith(" " + short)
+
+
+def _same_kind(existing: str, new: str) -> bool:
+    return existing == new or new in _GENERIC_TYPES
+
+
+def _alias(entity: Entity, name: str) -> None:
+    if name != entity.name and name not in entity.aliases:
+        entity.aliases.append(name)
 
 
 def _default_fact(rel: ExtractedRelation) -> str:
