@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import networkx as nx
 import pytest
@@ -76,7 +76,7 @@ def test_system_messages_are_not_stored(memory: Memory) -> None:
 
 
 def test_timestamp_sets_created_at(memory: Memory) -> None:
-    when = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc)
+    when = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
     for ts in (when, "2023-05-08T13:56:00Z", when.timestamp()):
         out = memory.add("Went hiking today.", user_id="u", timestamp=ts)
         assert out["results"][0]["created_at"].startswith("2023-05-08T13:56:00")
@@ -347,3 +347,14 @@ def test_user_scope_spans_runs_but_not_users(memory: Memory) -> None:
     assert {r["memory"] for r in memory.get_all(user_id="u1")["results"]} == {"I like tea.", "I like coffee."}
     assert {r["memory"] for r in memory.get_all(user_id="u1", run_id="x")["results"]} == {"I like tea."}
     assert {r["memory"] for r in memory.search("like", user_id="u2")["results"]} == {"I like juice."}
+
+
+def test_a_shorter_name_of_the_same_thing_is_an_alias(memory: Memory) -> None:
+    say(memory, "Alice", "Bob and I are building the new landing page.", run_id="lp")
+    say(memory, "Carol", "I'm working on the landing page.", run_id="lp")
+    say(memory, "Dana", "I'm working on the new landing page analytics.", run_id="lp")
+    targets = {r["destination"] for r in memory.relations(run_id="lp", relationship="WORKS_ON")}
+    assert targets == {"new landing page", "new landing page analytics"}  # one landing page, not two
+    assert {w["person"] for w in memory.who_works_with("Carol", run_id="lp")} == {"Alice", "Bob"}
+    names = {d["name"]: d["aliases"] for _, d in memory.graph(run_id="lp").nodes(data=True)}
+    assert "landing page" in names["new landing page"]

@@ -6,7 +6,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphmem.config import LimitsConfig
@@ -138,15 +138,33 @@ def check_metadata(metadata: Any, limits: LimitsConfig) -> dict[str, Any]:
         raise InvalidMetadataError("metadata is nested too deeply") from None
     if len(encoded.encode("utf-8", "surrogatepass")) > limits.max_metadata_bytes:
         raise ContentTooLargeError(f"metadata is over {limits.max_metadata_bytes} bytes as JSON")
-    for key in metadata:
-        if not isinstance(key, str):
-            raise InvalidMetadataError(f"metadata keys must be strings, got {key!r}")
+    _check_keys(metadata)
     try:
         encoded.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidMetadataError("metadata contains a lone surrogate") from None
     copy: dict[str, Any] = json.loads(encoded)
     return copy
+
+
+def _check_keys(metadata: dict[str, Any]) -> None:
+    """Every key of every object in ``metadata``, however deep, must be a string.
+
+    ``json.dumps`` turns ``1``, ``True`` or ``None`` keys into strings without a word, so the
+    metadata read back would differ from what was given (and ``{1: "a", "1": "b"}`` would lose a
+    value); rejecting them keeps "stored verbatim or rejected". Iterative: depth is already
+    bounded by ``json.dumps`` above, but a walk needs no recursion at all.
+    """
+    stack: list[Any] = [metadata]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if not isinstance(key, str):
+                    raise InvalidMetadataError(f"metadata keys must be strings, got {key!r}")
+                stack.append(value)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
 
 
 def check_timestamp(timestamp: Any) -> datetime | None:
@@ -161,7 +179,7 @@ def check_timestamp(timestamp: Any) -> datetime | None:
         if not math.isfinite(timestamp):
             raise InvalidInputError("timestamp must be finite")
         try:
-            dt = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+            dt = datetime.fromtimestamp(timestamp, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise InvalidInputError(f"timestamp {timestamp} is out of range") from None
     elif isinstance(timestamp, str):
@@ -172,13 +190,13 @@ def check_timestamp(timestamp: Any) -> datetime | None:
     else:
         raise InvalidInputError("timestamp must be a datetime, an ISO-8601 string or Unix seconds")
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def message_times(base: datetime | None, n: int) -> list[str]:
     """One created_at per message; messages of one add are a microsecond apart, so order survives."""
-    start = base or datetime.now(timezone.utc)
+    start = base or datetime.now(UTC)
     return [format_time(start + timedelta(microseconds=i)) for i in range(n)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from graphmem.models import format_time
 
@@ -28,15 +28,15 @@ _RELATIVE = {
 
 def _day(y: int, m: int, d: int) -> tuple[datetime, datetime] | None:
     try:
-        start = datetime(y, m, d, tzinfo=timezone.utc)
+        start = datetime(y, m, d, tzinfo=UTC)
     except ValueError:
         return None
     return start, start + timedelta(days=1)
 
 
 def _month(y: int, m: int) -> tuple[datetime, datetime]:
-    start = datetime(y, m, 1, tzinfo=timezone.utc)
-    end = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=timezone.utc)
+    start = datetime(y, m, 1, tzinfo=UTC)
+    end = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=UTC)
     return start, end
 
 
@@ -53,12 +53,12 @@ def time_window(query: str, now: datetime | None = None) -> tuple[str, str] | No
         window = _month(int(m[2]), _MONTHS[m[1].lower()])
     elif m := _YEAR.search(query):
         y = int(m[1])
-        window = (datetime(y, 1, 1, tzinfo=timezone.utc), datetime(y + 1, 1, 1, tzinfo=timezone.utc))
+        window = (datetime(y, 1, 1, tzinfo=UTC), datetime(y + 1, 1, 1, tzinfo=UTC))
     else:
         lowered = query.lower()
         for phrase, (a, b) in _RELATIVE.items():
             if re.search(rf"\b{phrase}\b", lowered):
-                today = (now or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
+                today = (now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
                 window = (today + timedelta(days=a), today + timedelta(days=b))
                 break
     if window is None:

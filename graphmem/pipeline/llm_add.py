@@ -23,7 +23,14 @@ from graphmem.llms.base import LLM, Usage
 from graphmem.models import HistoryEvent, MemoryRecord, Relation, Scope, new_id, text_hash, utcnow
 from graphmem.pipeline._graph import detach_memories, merge_plan, plan_graph
 from graphmem.pipeline._input import normalise_messages
-from graphmem.pipeline.add import AddContext, AddRequest, build_turns, embed_texts, extraction_context, index_text
+from graphmem.pipeline.add import (
+    AddContext,
+    AddRequest,
+    build_turns,
+    embed_texts,
+    extraction_context,
+    index_text,
+)
 from graphmem.pipeline.decide import decide_updates
 from graphmem.stores.base import WriteBatch
 
