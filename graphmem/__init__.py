@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from graphmem.async_memory import AsyncMemory
+from graphmem.collab import ActingMemory
 from graphmem.config import MemoryConfig
 from graphmem.errors import (
     ConfigError,
@@ -16,6 +17,7 @@ from graphmem.errors import (
     EmptyContentError,
     ExtractionError,
     GraphMemError,
+    ImportFormatError,
     InvalidFilterError,
     InvalidInputError,
     InvalidMetadataError,
@@ -25,6 +27,7 @@ from graphmem.errors import (
     MemoryNotFoundError,
     MissingDependencyError,
     PermissionDeniedError,
+    ProjectNotFoundError,
     ScopeRequiredError,
     StoreAuthError,
     StoreError,
@@ -35,6 +38,7 @@ from graphmem.memory import Memory
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActingMemory",
     "AsyncMemory",
     "ConfigError",
     "ConstraintViolationError",
@@ -44,6 +48,7 @@ __all__ = [
     "EmptyContentError",
     "ExtractionError",
     "GraphMemError",
+    "ImportFormatError",
     "InvalidFilterError",
     "InvalidInputError",
     "InvalidMetadataError",
@@ -55,9 +60,20 @@ __all__ = [
     "MemoryNotFoundError",
     "MissingDependencyError",
     "PermissionDeniedError",
+    "ProjectNotFoundError",
     "ScopeRequiredError",
     "StoreAuthError",
     "StoreError",
     "StoreUnavailableError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The HTTP clients need httpx (the `server` extra): imported on first use, so `import
+    # graphmem` stays light and works without it.
+    if name in ("MemoryClient", "AsyncMemoryClient"):
+        from graphmem.server import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'graphmem' has no attribute {name!r}")

@@ -60,11 +60,63 @@ class AsyncMemory:
     async def ask(self, question: str, **kwargs: Any) -> dict[str, Any]:
         return await asyncio.to_thread(self.sync.ask, question, **kwargs)
 
+    async def context(self, query: str, **kwargs: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sync.context, query, **kwargs)
+
     async def who_works_with(self, entity: str, **kwargs: Any) -> list[dict[str, Any]]:
         return await asyncio.to_thread(self.sync.who_works_with, entity, **kwargs)
 
     async def graph(self, **kwargs: Any) -> nx.MultiDiGraph:
         return await asyncio.to_thread(self.sync.graph, **kwargs)
+
+    # ---- the team layer: awaitable twins of Memory's (see graphmem.collab) ----------------------
+    @property
+    def projects(self) -> Any:
+        """``Memory.projects`` with awaitable methods."""
+        from graphmem.collab._async import AsyncProxy
+
+        return AsyncProxy(self.sync.projects)
+
+    @property
+    def tasks(self) -> Any:
+        """``Memory.tasks`` with awaitable methods."""
+        from graphmem.collab._async import AsyncProxy
+
+        return AsyncProxy(self.sync.tasks)
+
+    @property
+    def meetings(self) -> Any:
+        """``Memory.meetings`` with awaitable methods."""
+        from graphmem.collab._async import AsyncProxy
+
+        return AsyncProxy(self.sync.meetings)
+
+    def as_actor(self, principal: str) -> Any:
+        """``Memory.as_actor`` whose methods (and projects, tasks, meetings) are awaitable."""
+        from graphmem.collab._async import AsyncProxy
+
+        return AsyncProxy(self.sync.as_actor(principal))
+
+    async def timeline(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.sync.timeline, **kwargs)
+
+    async def memories_by_actor(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.sync.memories_by_actor, **kwargs)
+
+    async def contributions(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.sync.contributions, **kwargs)
+
+    async def summary(self, **kwargs: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sync.summary, **kwargs)
+
+    async def export(self, target: Any, **kwargs: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sync.export, target, **kwargs)
+
+    async def import_(self, source: Any, **kwargs: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sync.import_, source, **kwargs)
+
+    async def health(self, **kwargs: Any) -> dict[str, Any]:
+        return await asyncio.to_thread(self.sync.health, **kwargs)
 
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)

@@ -1,13 +1,14 @@
-"""The ``graphmem`` command: demo, add, search, relations, and a local Neo4j for development."""
+"""The ``graphmem`` command: demo, add, search, relations, export, import, doctor, and a local Neo4j
+for development."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from graphmem.errors import GraphMemError
@@ -45,6 +46,13 @@ def _print_results(found: dict[str, Any], limit: int = 5) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     m = _memory(args.dir)
+    if args.team:
+        from graphmem.collab import demo
+
+        print(f"Playing the landing-page team scenario on the {m.store.name} store, with roles ...\n")
+        demo.run(m)
+        m.close()
+        return 0
     m.delete_all(run_id=DEMO_RUN)  # the demo can be run again on the same store
     print(f"Adding the landing-page team's conversation to {m.store.name} store ...")
     for speaker, text in DEMO_CONVERSATION:
@@ -108,10 +116,78 @@ def cmd_relations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_graph(args: argparse.Namespace) -> int:
+    from graphmem import viz
+
+    m = _memory(args.dir)
+    try:
+        g = m.graph(include_invalid=args.include_invalid, **_scope(args))
+    finally:
+        m.close()
+    out = viz.render(g, args.out, title=args.title)
+    print(f"wrote {out} ({g.number_of_nodes()} entities, {g.number_of_edges()} relations)")
+    return 0
+
+
 def cmd_neo4j(args: argparse.Namespace) -> int:
     from graphmem import neo4j_local
 
     return int(neo4j_local.cli(args.action, data_dir=args.data_dir) or 0)
+
+
+def _store_memory(args: argparse.Namespace) -> Any:
+    """The Memory a backup or doctor command works on: ``--neo4j-url`` or ``--dir`` (embedded)."""
+    from graphmem import Memory
+
+    store: dict[str, Any] = {"provider": "embedded", "config": {"path": args.dir} if args.dir else {}}
+    config: dict[str, Any] = {"graph_store": store}
+    if args.neo4j_url:
+        if args.dir:
+            from graphmem.errors import ConfigError
+
+            raise ConfigError("give either --dir or --neo4j-url, not both")
+        password = args.neo4j_password or os.environ.get("NEO4J_PASSWORD")
+        neo4j = {"url": args.neo4j_url, "username": args.neo4j_user, "password": password}
+        config["graph_store"] = {"provider": "neo4j", "config": {k: v for k, v in neo4j.items() if v}}
+    if args.embedder:
+        config["embedder"] = {"provider": args.embedder}
+    return Memory.from_config(config)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with _store_memory(args) as m:
+        out = m.export(args.out, **_scope(args))
+    counts = ", ".join(f"{n} {kind}" for kind, n in out["counts"].items())
+    print(f"exported {counts} to {out['path']} (sha256 {out['sha256'][:12]}...)")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with _store_memory(args) as m:
+        out = m.import_(args.file, reembed=args.reembed)
+        where = m.store.name
+    added = ", ".join(f"{n} {kind}" for kind, n in out["added"].items() if n) or "nothing new"
+    updated = ", ".join(f"{n} {kind}" for kind, n in out["updated"].items() if n)
+    print(f"imported into the {where} store: added {added}" + (f"; updated {updated}" if updated else ""))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from graphmem.collab.health import render
+
+    with _store_memory(args) as m:
+        report = m.health(probe_llm=args.probe_llm)
+    print(json.dumps(report, indent=2) if args.json else render(report))
+    return 0 if report["ok"] else 1
+
+
+def _add_store_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dir", help="embedded store directory (default $GRAPHMEM_HOME or ~/.graphmem)")
+    p.add_argument("--neo4j-url", dest="neo4j_url", help="the Neo4j store at this bolt:// or neo4j:// URL")
+    p.add_argument("--neo4j-user", dest="neo4j_user", default=None)
+    p.add_argument("--neo4j-password", dest="neo4j_password", help="default: $NEO4J_PASSWORD")
+    p.add_argument("--embedder", help="embedder provider (default: the config's, bundled MiniLM); "
+                   "must be the one the store was written with")  # fmt: skip
 
 
 def _scope(args: argparse.Namespace) -> dict[str, str]:
@@ -131,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the landing-page team scenario on the embedded store")
     p.add_argument("--dir", help="embedded store directory (default $GRAPHMEM_HOME or ~/.graphmem)")
+    p.add_argument("--team", action="store_true", help="roles, tasks, a meeting and contributions")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("add", help="add one message")
@@ -153,6 +230,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-invalid", action="store_true")
     _add_scope_args(p)
     p.set_defaults(func=cmd_relations)
+
+    p = sub.add_parser("export", help="back up a scope (or everything) to a versioned JSONL file")
+    p.add_argument("--out", required=True, help="the file to write")
+    for flag in ("--user-id", "--agent-id", "--run-id"):
+        p.add_argument(flag, dest=flag[2:].replace("-", "_"))
+    _add_store_args(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="restore an export (all or nothing; importing twice adds nothing)")
+    p.add_argument("file")
+    p.add_argument("--reembed", action="store_true", help="recompute vectors with this store's embedder")
+    _add_store_args(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("doctor", help="check the store, its indexes, the embedder and the LLM")
+    p.add_argument("--probe-llm", action="store_true", help="also make one small LLM call")
+    p.add_argument("--json", action="store_true")
+    _add_store_args(p)
+    p.set_defaults(func=cmd_doctor)
+
+    from graphmem.server._cli import add_commands as add_server_commands
+
+    add_server_commands(sub, _add_store_args, _store_memory)  # serve, mcp, keys
+
+    p = sub.add_parser("graph", help="draw a scope's graph to a .png, .svg or interactive .html file")
+    p.add_argument("--out", required=True, help="the file to write; its extension picks the format")
+    p.add_argument("--title", help="default: the entity and relation counts")
+    p.add_argument("--include-invalid", action="store_true", help="also draw closed relations (dashed)")
+    _add_scope_args(p)
+    p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("neo4j", help="a local Neo4j 5.26 for development (Java 17 + Maven)")
     p.add_argument("action", choices=["start", "stop", "status"])

@@ -13,9 +13,11 @@ library raises on purpose. Where a builtin fits, it is mixed in so ordinary hand
     │   ├── ContentTooLargeError
     │   ├── InvalidFilterError
     │   ├── InvalidMetadataError
-    │   └── InvalidRelationTypeError
+    │   ├── InvalidRelationTypeError
+    │   └── ImportFormatError
     ├── ConfigError (ValueError)
     ├── MemoryNotFoundError (KeyError)
+    ├── ProjectNotFoundError (KeyError)
     ├── PermissionDeniedError (PermissionError)
     ├── MissingDependencyError (ImportError)
     ├── EmbeddingError
@@ -64,6 +66,12 @@ class InvalidRelationTypeError(InvalidInputError):
     """A relation type does not match the allow-list pattern ``^[A-Z][A-Z0-9_]{0,63}$``."""
 
 
+class ImportFormatError(InvalidInputError):
+    """An export file is not one ``import_`` can take: wrong format or version, a line that does
+    not parse, a checksum that does not match (corrupted or truncated), or a reference to a
+    record the file does not hold. Nothing was written."""
+
+
 class ConfigError(GraphMemError, ValueError):
     """A configuration is malformed: unknown keys, wrong types or an unknown provider."""
 
@@ -73,6 +81,13 @@ class MemoryNotFoundError(GraphMemError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else "memory not found"
+
+
+class ProjectNotFoundError(GraphMemError, KeyError):
+    """The ``run_id`` is not a project (it has no members)."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else "project not found"
 
 
 class PermissionDeniedError(GraphMemError, PermissionError):

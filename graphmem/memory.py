@@ -7,6 +7,7 @@ Every public method validates its arguments before anything is read or written, 
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,13 @@ from graphmem.pipeline.search import run_search
 from graphmem.stores.base import Store
 
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import IO
+
     import networkx as nx
+
+    from graphmem.collab import ActingMemory, Meetings, Projects, Tasks
+    from graphmem.context import TokenCounter
 
 #: Relations that put two people on the same piece of work.
 SHARED_WORK_TYPES = ("WORKS_ON", "RESPONSIBLE_FOR", "MEMBER_OF")
@@ -62,8 +69,9 @@ class Memory:
             merge_threshold=self.config.entity_merge_threshold,
             llm_add=_factory.make_llm_add(self.config, self.llm),
         )  # fmt: skip
-        # Entity resolution reads, then writes: serialise writers within the process.
-        self._write_lock = threading.RLock()
+        # Entity resolution reads, then writes: serialise writers, within the process and across
+        # every process and client of the store (see Store.write_lock).
+        self._write_lock = _WriteLock(self.store)
 
     @classmethod
     def from_config(cls, config_dict: dict[str, Any]) -> Memory:
@@ -181,8 +189,7 @@ class Memory:
 
     # ---- reads -----------------------------------------------------------------------------
     def _get_record(self, memory_id: str) -> Any:
-        if not isinstance(memory_id, str) or not memory_id:
-            raise MemoryNotFoundError(f"memory id must be a non-empty string, got {memory_id!r}")
+        _check_memory_id(memory_id)
         found = self.store.get_memories([memory_id])
         if not found:
             raise MemoryNotFoundError(f"no memory with id {memory_id!r}")
@@ -245,8 +252,7 @@ class Memory:
 
     def history(self, memory_id: str) -> list[dict[str, Any]]:
         """Every ADD / UPDATE / DELETE event of a memory, oldest first (kept after deletion)."""
-        if not isinstance(memory_id, str) or not memory_id:
-            raise MemoryNotFoundError(f"memory id must be a non-empty string, got {memory_id!r}")
+        _check_memory_id(memory_id)
         events = self.store.history(memory_id)
         if not events:
             raise MemoryNotFoundError(f"no memory with id {memory_id!r}")
@@ -279,6 +285,206 @@ class Memory:
 
         return ask(self, question, llm=self.llm, scope_kwargs=scope.to_dict(), limit=check.check_limit(limit),
                    answer_name=answer_name, store_answer=store_answer)  # fmt: skip
+
+    # ---- the team layer (graphmem.collab) ---------------------------------------------------
+    @property
+    def projects(self) -> Projects:
+        """Projects and their members' roles, stored in the store (no checks: the operator's view).
+
+        Example:
+            >>> m.projects.create("landing-page", admin="Alice")  # doctest: +SKIP
+            >>> m.projects.add_member("landing-page", "Bob", "member")  # doctest: +SKIP
+        """
+        from graphmem.collab import Projects
+
+        return Projects(self)
+
+    @property
+    def tasks(self) -> Tasks:
+        """Tasks on the graph: assign (RESPONSIBLE_FOR), set_status (HAS_STATUS), due (DUE_ON), list."""
+        from graphmem.collab import Tasks
+
+        return Tasks(self)
+
+    @property
+    def meetings(self) -> Meetings:
+        """Meeting notes linked to the people in them: record, list."""
+        from graphmem.collab import Meetings
+
+        return Meetings(self)
+
+    def as_actor(self, principal: str) -> ActingMemory:
+        """This memory acting for ``principal``: the same API, with project roles enforced.
+
+        Without it, graphmem behaves like mem0: no roles. See :mod:`graphmem.collab.acting` for
+        the rules.
+
+        Raises:
+            InvalidInputError: ``principal`` is not a non-empty string.
+        """
+        from graphmem.collab import ActingMemory
+
+        return ActingMemory(self, principal)
+
+    def timeline(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        actor: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The scope's memories in chronological order, each with its actor and time.
+
+        Args:
+            actor: only this actor's memories.
+            limit: the latest ``limit`` memories (still oldest first); all of them by default.
+
+        Returns:
+            ``[{"id", "created_at", "actor_id", "role", "memory", "metadata", "line"}]`` where
+            ``line`` is ``"2026-03-02 09:15:04 Alice: ..."``.
+        """
+        from graphmem.collab import views
+
+        scope, _ = self._scope(user_id, agent_id, run_id)
+        n = check.check_limit(limit) if limit is not None else None
+        return views.timeline(self, scope, actor=actor, limit=n)
+
+    def memories_by_actor(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Memories grouped by actor with counts, most active first:
+        ``[{"actor_id", "count", "memories": [...newest ``limit``...]}]``."""
+        from graphmem.collab import views
+
+        scope, _ = self._scope(user_id, agent_id, run_id)
+        return views.memories_by_actor(self, scope, limit=check.check_limit(limit) if limit is not None else None)
+
+    def contributions(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Per actor: memories written, facts asserted (closed ones included) and tasks completed
+        (COMPLETED, or a status set to DONE by them):
+        ``[{"actor_id", "memories", "facts", "tasks_completed", "completed"}]``."""
+        from graphmem.collab import views
+
+        scope, _ = self._scope(user_id, agent_id, run_id)
+        return views.contributions(self, scope)
+
+    def summary(
+        self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None,
+        use_llm: bool | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A project summary: counts, tasks by status, open tasks, recent decisions (DECIDED), who
+        works with whom, and ``text`` rendering them; computed offline, the same for the same data.
+
+        Args:
+            use_llm: also ask the LLM for a prose ``llm_summary`` (and its ``usage``); default: when
+                an LLM is configured.
+
+        Raises:
+            ConfigError: ``use_llm=True`` without an LLM.
+        """
+        from graphmem.collab.summary import summarize
+
+        scope, _ = self._scope(user_id, agent_id, run_id)
+        return summarize(self, scope, use_llm=use_llm)
+
+    def export(
+        self, target: str | Path | IO[str], *, user_id: str | None = None, agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Write the scope (the whole store when no id is given) to a versioned JSONL file.
+
+        Memories with embeddings, entities, relations (closed ones too), mentions, history and
+        project roles; the last line holds counts and a sha256 of the rest. See
+        :mod:`graphmem.collab._export_format`.
+
+        Returns:
+            ``{"path", "counts", "sha256"}``.
+        """
+        from graphmem.collab.backup import export
+
+        scope, _ = self._scope(user_id, agent_id, run_id, required=False)
+        return export(self, target, scope)
+
+    def import_(self, source: str | Path | IO[str], *, reembed: bool = False) -> dict[str, Any]:
+        """Load an export: validated whole first, then written in one transaction (all or nothing).
+
+        Ids are kept, so importing a file again writes nothing; it works into either store.
+
+        Args:
+            reembed: recompute the vectors with this memory's embedder (another embedder wrote them).
+
+        Returns:
+            ``{"records": {kind: n}, "added": {kind: n}, "updated": {kind: n}}``.
+
+        Raises:
+            ImportFormatError: wrong format or version, a corrupted or truncated file, a broken
+                reference; nothing was written.
+            DimensionMismatchError: the file's vectors do not fit this memory's embedder.
+        """
+        from graphmem.collab.backup import import_
+
+        return import_(self, source, reembed=reembed)
+
+    def health(self, *, probe_llm: bool = False) -> dict[str, Any]:
+        """Store reachability, search-index probes, embedder and LLM status (never the key), counts.
+
+        Never raises for a failing component: each reports ``ok``, ``ms`` and ``error``; ``ok`` at
+        the top is true when all of them are.
+        """
+        from graphmem.collab.health import health
+
+        return health(self, probe_llm=probe_llm)
+
+    def context(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        max_tokens: int = 1000,
+        limit: int = 20,
+        filters: dict[str, Any] | None = None,
+        token_counter: TokenCounter | None = None,
+    ) -> dict[str, Any]:
+        """An agent's context for ``query``: the relevant memories and facts, one line each, every
+        line saying who said it and when, packed most relevant first into ``max_tokens``.
+
+        Lines look like ``[2026-11-21 14:03] Alice: Bob and I are building the landing page.`` and
+        ``[2026-11-21 14:03] Fact (said by Bob): Bob is responsible for hero section copy``. Tokens
+        are counted with :func:`graphmem.context.estimate_tokens` (deterministic, errs high) unless
+        ``token_counter`` is given. See :mod:`graphmem.context` for the ranking rules.
+
+        Args:
+            query: what the agent is about to work on.
+            user_id, agent_id, run_id: the scope; at least one is required.
+            max_tokens: the budget; the text never counts more.
+            limit: how many memories, and how many relations, to consider (as in ``search``).
+            filters: ``search`` filters, e.g. ``{"actor_id": {"ne": "reviewer"}}``.
+            token_counter: a function from text to its token count, e.g. a model's tokenizer.
+
+        Returns:
+            ``{"text", "tokens", "max_tokens", "items": [{type, id, actor_id, time, line, score,
+            relevance, tokens}], "omitted"}``: ``text`` is what goes into the prompt.
+
+        Raises:
+            ScopeRequiredError: no scope id was given.
+            InvalidInputError: ``max_tokens`` is negative or not an integer.
+
+        Example:
+            >>> m.context("what is Bob doing?", run_id="landing-page", max_tokens=200)["text"]  # doctest: +SKIP
+            '[2026-11-21 14:03] Bob: I'll take the hero section copy.\\n...'
+        """
+        from graphmem.context import build_context
+
+        build_context({}, max_tokens, token_counter)  # reject a bad budget before searching
+        found = self.search(query, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit, filters=filters)
+        return build_context(found, max_tokens, token_counter)
 
     # ---- the graph -------------------------------------------------------------------------
     def relations(
@@ -367,6 +573,45 @@ class Memory:
             d = rel.to_dict()
             g.add_edge(rel.source_id, rel.target_id, key=rel.id, **{k: v for k, v in d.items() if k != "id"})
         return g
+
+
+class _WriteLock:
+    """What ``with self._write_lock:`` takes in every write method: this Memory's threads queue
+    on an RLock, then the store's writer lock (:meth:`Store.write_lock`) excludes every other
+    writer of the same store (another Memory on the path, another process, another client). Both
+    are reentrant, so a write method may call another."""
+
+    def __init__(self, store: Store) -> None:
+        self._thread_lock = threading.RLock()
+        self._store = store
+        self._held: list[AbstractContextManager[None]] = []  # touched only by the owning thread
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            held = self._store.write_lock()
+            held.__enter__()
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._held.append(held)
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self._held.pop().__exit__(*exc)
+        finally:
+            self._thread_lock.release()
+
+
+def _check_memory_id(memory_id: Any) -> None:
+    """Ids are non-empty text: anything else names no memory. A lone surrogate cannot even be
+    sent to a store (UTF-8 cannot encode it: both drivers would raise UnicodeEncodeError)."""
+    if not isinstance(memory_id, str) or not memory_id:
+        raise MemoryNotFoundError(f"memory id must be a non-empty string, got {memory_id!r}")
+    try:
+        memory_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MemoryNotFoundError(f"no memory with id {memory_id!r} (not valid Unicode text)") from None
 
 
 def _is_plain(messages: Any) -> bool:
