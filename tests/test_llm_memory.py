@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from openai_stub import OpenAIStub, Reply, StubRequest, chat_completion
 
-from graphmem import ConfigError, ExtractionError, InvalidInputError, LLMUnavailableError, Memory, MemoryConfig
+from graphmem import (
+    ConfigError,
+    ExtractionError,
+    InvalidInputError,
+    LLMUnavailableError,
+    Memory,
+    MemoryConfig,
+)
 from graphmem.embedders.hashing import HashingEmbedder
 from graphmem.stores.base import Store
 

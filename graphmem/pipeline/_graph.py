@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +43,8 @@ class GraphPlan:
     added: list[Relation] = field(default_factory=list)
     invalidated: list[Relation] = field(default_factory=list)
     touched: dict[str, Relation] = field(default_factory=dict)  # existing relations changed, by id
+    #: ids of existing relations the extraction states again (their provenance was extended)
+    refound: set[str] = field(default_factory=set)
     #: vectors of the caller's ``also_embed`` texts, computed in the same batch as names and facts
     also_vectors: np.ndarray | None = None
 
@@ -215,6 +217,7 @@ def _reconcile(
                     existing.memory_ids.append(mid)
             if existing.id not in {r.id for r in plan.added}:
                 plan.touched[existing.id] = existing
+                plan.refound.add(existing.id)
             continue
 
         fact = rel.fact or _default_fact(rel)
@@ -257,27 +260,56 @@ def merge_plan(batch: WriteBatch, plan: GraphPlan, turn_memory_ids: dict[int, li
                     batch.mentions_add.append((mid, ent.id))
 
 
-def detach_memories(store: Store, memory_ids: Sequence[str], batch: WriteBatch) -> list[Relation]:
+def detach_memories(
+    store: Store,
+    memory_ids: Sequence[str],
+    batch: WriteBatch,
+    *,
+    keep: Collection[str] = (),
+    pending: Mapping[str, Relation] | None = None,
+) -> list[Relation]:
     """Remove memories from the provenance of their relations.
 
-    A relation left with no provenance is deleted, and a fact it had closed becomes current again
-    (its only evidence to the contrary is gone). Returns the deleted relations.
+    ``keep``: relations left alone (an update's new text states them again). ``pending``: copies
+    of relations the caller already changed in this batch (a plan that closed some), used
+    instead of the stored ones so those changes carry over.
+
+    A relation left with no provenance is deleted. A fact it had closed takes over its end: it
+    held until the deleted fact replaced it, so now it holds until whatever replaced *that* one
+    (following a chain of deleted facts), or is current again when the deleted fact was current.
+    Reopening it outright would make two current values of a functional type when the deleted
+    fact was itself already closed (Oslo -> Rome -> Lima, then Rome deleted: Oslo and Lima).
+    Returns the deleted relations.
     """
     gone = set(memory_ids)
+    pending = pending or {}
     rels = store.relations(Scope(), memory_ids=list(memory_ids), include_invalid=True)
     deleted: list[Relation] = []
-    for rel in rels:
+    kept: dict[str, Relation] = {}  # one update per relation, whatever changed in it
+    for stored in rels:
+        if stored.id in keep:
+            continue
+        rel = pending.get(stored.id, stored)
         rel.memory_ids = [m for m in rel.memory_ids if m not in gone]
         if rel.memory_ids:
-            batch.relations_update.append(rel)
+            kept[rel.id] = rel
         else:
             batch.relations_delete.append(rel.id)
             deleted.append(rel)
     if deleted:
-        dead = {r.id for r in deleted}
+        dead = {r.id: r for r in deleted}
         ends = list({e for r in deleted for e in (r.source_id, r.target_id)})
-        for rel in store.relations(Scope(), entity_ids=ends, include_invalid=True):
-            if rel.invalidated_by in dead and rel.id not in dead:
-                rel.valid_to, rel.invalidated_by = None, None
-                batch.relations_update.append(rel)
+        for fresh in store.relations(Scope(), entity_ids=ends, include_invalid=True):
+            if fresh.invalidated_by not in dead or fresh.id in dead:
+                continue
+            # The copy trimmed above, if any: a second, untrimmed copy would put the deleted
+            # memories back into its provenance.
+            rel = kept.get(fresh.id) or pending.get(fresh.id) or fresh
+            end, by, seen = rel.valid_to, rel.invalidated_by, set()
+            while by in dead and by not in seen:
+                seen.add(by)
+                end, by = dead[by].valid_to, dead[by].invalidated_by
+            rel.valid_to, rel.invalidated_by = end, by
+            kept[rel.id] = rel
+    batch.relations_update.extend(kept.values())
     return deleted

@@ -152,18 +152,22 @@ def run_update(ctx: AddContext, memory: MemoryRecord, text: str, metadata: dict[
     if metadata is not None:
         memory.metadata = metadata
     memory.embedding = embed_texts(ctx.embedder, [index_text(text, memory.actor_id)])[0]
-    detach_memories(ctx.store, [memory.id], batch)
-    batch.mentions_clear.append(memory.id)
     turn = Turn(index=0, text=text, actor_id=memory.actor_id, role=memory.role or "user", created_at=now)
     extraction = ctx.extractor.extract([turn], extraction_context(ctx.store, memory.scope, [turn]))
+    # Plan the new text against the graph as it stands, then detach the old text's facts. In
+    # the other order the plan would not see the facts the detach reopens, and a new functional
+    # fact would leave one of them current beside it (Lima -> Oslo, Oslo rewritten to Kyiv: Lima
+    # and Kyiv both current). Facts the new text states again keep this memory as provenance.
     plan = plan_graph(
         ctx.store, memory.scope, extraction, turn_memory_ids={0: [memory.id]}, turn_times={0: now},
         embed=lambda texts: embed_texts(ctx.embedder, texts), merge_threshold=ctx.merge_threshold,
     )  # fmt: skip
-    # a relation both detached and re-found keeps one entry: the re-found version wins
-    refound = {r.id for r in plan.touched.values()}
-    batch.relations_delete = [rid for rid in batch.relations_delete if rid not in refound]
-    batch.relations_update = [r for r in batch.relations_update if r.id not in refound]
+    detach_memories(ctx.store, [memory.id], batch, keep=plan.refound, pending=plan.touched)
+    batch.mentions_clear.append(memory.id)
+    # One entry per relation: detach wrote its changes onto the plan's own copies, and a fact the
+    # plan closed but that lost its last provenance is deleted rather than closed.
+    done = {r.id for r in batch.relations_update} | set(batch.relations_delete)
+    plan.touched = {rid: r for rid, r in plan.touched.items() if rid not in done}
     batch.memories_update.append(memory)
     merge_plan(batch, plan, {0: [memory.id]}, extraction)
     batch.history.append(

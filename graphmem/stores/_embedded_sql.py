@@ -29,7 +29,9 @@ from graphmem.stores.base import WriteBatch
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 2
+#: 3: the ``changes`` log. A graphmem that predates it would write without logging, so it must
+#: refuse a version-3 file (it does: it refuses any version newer than its own).
+SCHEMA_VERSION = 3
 
 # The FTS table uses ``memories`` as external content: the text is stored once, and the triggers
 # keep the index in step inside the same transaction as the row change. ``scope_tokens`` puts the
@@ -91,6 +93,7 @@ CREATE INDEX IF NOT EXISTS history_memory ON history(memory_id, created_at, seq)
 CREATE TABLE IF NOT EXISTS docs (
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key)
 );
+CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL);
 """
 
 MEMORY_COLUMNS = (
@@ -438,6 +441,107 @@ def write_batch(conn: sqlite3.Connection, batch: WriteBatch) -> tuple[Seqs, Dele
         conn.executemany("DELETE FROM mentions WHERE entity_id = ?", gone)
         conn.executemany("DELETE FROM entities WHERE id = ?", gone)
     return seqs, deleted
+
+
+# ---- the change log ----------------------------------------------------------------------------
+# Every write transaction appends one row naming the ids it touched, so another connection can
+# bring its in-memory state up to date by re-reading those rows instead of reloading everything:
+# with several writer processes, every write follows someone else's, and a full reload per write
+# (and per read) made both cost O(store size). See ``EmbeddedStore._catch_up``.
+
+#: Rows kept; a connection further behind than this reloads in full.
+CHANGES_KEPT = 10_000
+
+
+@dataclass
+class Change:
+    """What one or more transactions touched (the union, when merged)."""
+
+    memories: set[str] = field(default_factory=set)
+    entities: set[str] = field(default_factory=set)
+    relations: set[str] = field(default_factory=set)
+    #: Memories whose mentions changed (added, cleared, or deleted with the memory).
+    mentions: set[str] = field(default_factory=set)
+    dim: int | None = None
+    #: Everything may have changed (``reset``): reload in full.
+    everything: bool = False
+
+    def merge(self, payload: str) -> None:
+        d = json.loads(payload)
+        self.memories.update(d.get("m", ()))
+        self.entities.update(d.get("e", ()))
+        self.relations.update(d.get("r", ()))
+        self.mentions.update(d.get("mm", ()))
+        self.dim = d.get("dim") or self.dim
+        self.everything = self.everything or bool(d.get("all"))
+
+    def size(self) -> int:
+        return len(self.memories) + len(self.entities) + len(self.relations) + len(self.mentions)
+
+
+def batch_change(batch: WriteBatch, deleted: Deleted, dim: int | None) -> dict[str, Any]:
+    """The change-log payload of a batch written by :func:`write_batch`."""
+    payload: dict[str, Any] = {
+        "m": sorted({m.id for m in (*batch.memories_add, *batch.memories_update)} | set(batch.memories_delete)),
+        "e": sorted({e.id for e in batch.entities_upsert} | set(batch.entities_delete)),
+        "r": sorted(
+            {r.id for r in (*batch.relations_add, *batch.relations_update)}
+            | set(batch.relations_delete) | set(deleted.relations)
+        ),
+        "mm": sorted({m for m, _ in batch.mentions_add} | set(batch.mentions_clear) | set(batch.memories_delete)),
+    }  # fmt: skip
+    if dim is not None:
+        payload["dim"] = dim
+    return payload
+
+
+def log_change(conn: sqlite3.Connection, payload: dict[str, Any]) -> int:
+    """Inside a write transaction: append ``payload`` to the change log; its seq."""
+    cur = conn.execute("INSERT INTO changes (payload) VALUES (?)", (json.dumps(payload),))
+    seq = int(cur.lastrowid or 0)
+    if seq % 100 == 0:  # prune now and then; the primary key makes it a range delete
+        conn.execute("DELETE FROM changes WHERE seq <= ?", (seq - CHANGES_KEPT,))
+    return seq
+
+
+def last_change(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
+
+
+def changes_since(conn: sqlite3.Connection, seq: int) -> tuple[Change, int] | None:
+    """Inside a read transaction: the union of the changes after ``seq`` and the last seq, or
+    ``None`` when the log cannot say (pruned past ``seq``)."""
+    oldest = conn.execute("SELECT MIN(seq) FROM changes").fetchone()[0]
+    if oldest is not None and oldest > seq + 1:
+        return None
+    change, last = Change(), seq
+    for row_seq, payload in conn.execute(
+        "SELECT seq, payload FROM changes WHERE seq > ? ORDER BY seq", (seq,)
+    ):
+        change.merge(payload)
+        last = row_seq
+    return change, last
+
+
+def rows_by_id(conn: sqlite3.Connection, table: str, columns: str, ids: set[str]) -> list[Any]:
+    out: list[Any] = []
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 500):  # well under SQLite's bound-parameter limit
+        chunk = wanted[start : start + 500]
+        out += conn.execute(f"SELECT {columns} FROM {table} WHERE id IN ({placeholders(len(chunk))})", chunk)
+    return out
+
+
+def mentions_of(conn: sqlite3.Connection, memory_ids: set[str]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    wanted = sorted(memory_ids)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        out += conn.execute(
+            f"SELECT memory_id, entity_id FROM mentions WHERE memory_id IN ({placeholders(len(chunk))}) ORDER BY rowid",
+            chunk,
+        )
+    return out
 
 
 # ---- errors ----------------------------------------------------------------------------------

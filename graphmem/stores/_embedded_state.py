@@ -16,7 +16,7 @@ import networkx as nx
 
 from graphmem.models import Entity, MemoryRecord, Relation, Scope, Vector
 from graphmem.stores._embedded_cache import RecordTable, ScopeCodes
-from graphmem.stores._embedded_sql import Deleted, Seqs, copy_entity, copy_memory, copy_relation
+from graphmem.stores._embedded_sql import Deleted, Seqs, copy_entity, copy_memory, copy_relation, from_blob
 from graphmem.stores.base import WriteBatch
 
 
@@ -93,6 +93,54 @@ class State:
             self._remove_relation(rid)
         for eid in batch.entities_delete:
             self._remove_entity(eid)
+
+    # ---- another connection's commits -----------------------------------------------------------
+    def resync(
+        self,
+        memories: dict[str, tuple[MemoryRecord, int, bytes | None] | None],
+        entities: dict[str, tuple[Entity, int, bytes | None] | None],
+        relations: dict[str, tuple[Relation, int, bytes | None] | None],
+        mentions: dict[str, list[str]],
+        dim: int | None,
+    ) -> None:
+        """Make the touched records match the file: each id maps to its row now, or ``None``
+        when it is gone; ``mentions`` holds the current mentions of each touched memory.
+
+        The order is :meth:`apply`'s, so indexes are never left pointing at a missing record.
+        """
+        if dim is not None and self.dim is None:
+            self.set_dim(dim)
+        for rid, rel_row in relations.items():
+            if rel_row is None:
+                self._remove_relation(rid)
+        for mid, mem_row in memories.items():
+            if mem_row is None:
+                self._clear_mentions(mid)
+                self.memories.remove(mid)
+        for eid, ent_row in entities.items():
+            if ent_row is not None:
+                entity, seq, blob = ent_row
+                if eid in self.entities:  # only the aliases of an entity ever change
+                    self._upsert_entity(entity, seq)
+                else:
+                    self.entities.put(entity, seq, from_blob(blob))
+                    self._index_entity(entity)
+        for mem_row in memories.values():
+            if mem_row is not None:
+                memory, seq, blob = mem_row
+                self.memories.put(memory, seq, from_blob(blob))
+        for mid, entity_ids in mentions.items():
+            self._clear_mentions(mid)
+            if mid in self.memories:
+                for eid in entity_ids:
+                    self._add_mention(mid, eid)
+        for rel_row in relations.values():
+            if rel_row is not None:
+                relation, seq, blob = rel_row
+                self._put_relation(relation, seq, from_blob(blob))
+        for eid, ent_row in entities.items():
+            if ent_row is None:
+                self._remove_entity(eid)
 
     # ---- memories ------------------------------------------------------------------------------
     def _update_memory(self, m: MemoryRecord) -> None:

@@ -19,11 +19,19 @@ from graphmem.errors import (
 )
 
 _USERINFO = re.compile(r"^([a-z0-9+.\-]+://)[^@/]*@", re.IGNORECASE)
+#: The same, anywhere in a text: drivers quote the URI they were given in their messages.
+_USERINFO_ANYWHERE = re.compile(r"\b([a-z][a-z0-9+.\-]*://)[^@/\s'\"]*@", re.IGNORECASE)
 
 
 def redact_uri(uri: str) -> str:
     """``bolt://user:secret@host:7687`` -> ``bolt://host:7687``."""
     return _USERINFO.sub(r"\1", uri)
+
+
+def redact_text(text: str, password: str | None = None) -> str:
+    """``text`` with the credentials of any URI in it removed, and ``password`` masked."""
+    text = _USERINFO_ANYWHERE.sub(r"\1", text)
+    return text.replace(password, "***") if password else text
 
 
 def _server_message(e: Exception) -> str:
@@ -45,9 +53,8 @@ def translate(e: Exception, uri: str, password: str | None = None) -> StoreError
         error = StoreError(f"Neo4j at {where} failed: {_server_message(e)}")
     else:
         error = StoreError(f"Neo4j driver error for {where}: {type(e).__name__}: {_server_message(e)}")
-    if password:
-        # Belt and braces: no server or driver message should echo it, but make sure.
-        error.args = tuple(str(a).replace(password, "***") for a in error.args)
+    # Belt and braces: no server or driver message should echo a password, but make sure.
+    error.args = tuple(redact_text(str(a), password) for a in error.args)
     return error
 
 

@@ -18,8 +18,9 @@ Similarity scores are on the scale Neo4j's cosine vector index reports, ``(1 + c
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -86,6 +87,21 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook: stores without resources need nothing
         """Release connections and files. Idempotent."""
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the store's writer lock for one read-decide-write cycle.
+
+        The pipelines read before they write (entity resolution, provenance, closing functional
+        facts), and ``apply`` is atomic but cannot know what its batch was decided from. Two
+        writers deciding at once (threads with their own ``Memory``, other processes, other
+        clients of one server) would both create the entity "Bob", or both extend a relation's
+        provenance from the same stale copy and lose one. ``Memory`` therefore holds this lock
+        around every write call. It is reentrant within a thread and released if the holder dies.
+
+        This default holds nothing: right for a store only one writer ever uses.
+        """
+        yield
 
     def __enter__(self) -> Store:
         return self

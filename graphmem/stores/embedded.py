@@ -17,16 +17,19 @@ on lists and strings, Unicode case folding), which compiling to SQL ``json_extra
 promise; the cost is a Python call per in-scope candidate, paid only when a filter is given.
 
 Another process (or another store object) may write to the same file: every read first checks
-``PRAGMA data_version`` and reloads the state when another connection committed.
+``PRAGMA data_version``, and when another connection committed, replays the ``changes`` log (each
+write transaction appends the ids it touched; only those rows are re-read) or, when the log cannot
+say (pruned, or a reset), reloads the state in full.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +41,7 @@ from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope,
 from graphmem.stores import _embedded_sql as sql
 from graphmem.stores._embedded_sql import Deleted, Seqs, copy_entity, copy_memory, copy_relation, run_sqlite
 from graphmem.stores._embedded_state import State
+from graphmem.stores._file_lock import FileLock
 from graphmem.stores.base import Store, WriteBatch
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DB_NAME = "graphmem.db"
+LOCK_NAME = "graphmem.lock"
 #: How long SQLite's busy handler waits for another writer before ``run_sqlite`` retries.
 _BUSY_TIMEOUT_S = 2.0
 #: ``synchronous=FULL`` fsyncs the WAL on every commit, so a batch survives power loss once
@@ -60,6 +65,8 @@ class EmbeddedStore(Store):
 
     Args:
         path: a directory; ``graphmem.db`` (and SQLite's ``-wal``/``-shm`` files) live inside.
+        lock_timeout: seconds a writer waits for the writer lock (:meth:`write_lock`) while
+            another thread or process holds it, before raising ``StoreUnavailableError``.
 
     Raises:
         StoreError: the directory or the database cannot be created or opened, or was written by
@@ -69,7 +76,7 @@ class EmbeddedStore(Store):
 
     name = "embedded"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, lock_timeout: float = 120.0) -> None:
         self.path = Path(path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -79,9 +86,11 @@ class EmbeddedStore(Store):
         # update nor run a query on the shared connection while another thread is inside a write
         # transaction on it (it would see uncommitted rows).
         self._lock = threading.RLock()
+        self._writer = FileLock(self.path / LOCK_NAME, lock_timeout)
         self._conn: sqlite3.Connection | None = run_sqlite(self._connect, f"opening {self.db_path}")
         self._state = State(None)
         self._data_version = -1
+        self._change_seq = 0  # the last change-log row the state reflects
         try:
             run_sqlite(self._reload, f"loading {self.db_path}")
         except BaseException:
@@ -118,6 +127,10 @@ class EmbeddedStore(Store):
                     f"{self.db_path} has schema version {row[0]}, newer than this graphmem "
                     f"({sql.SCHEMA_VERSION}): upgrade graphmem"
                 )
+            elif int(row[0]) < sql.SCHEMA_VERSION:  # the script above added what was missing
+                conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(sql.SCHEMA_VERSION),)
+                )
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -131,6 +144,18 @@ class EmbeddedStore(Store):
             conn, self._conn = self._conn, None
             if conn is not None:
                 run_sqlite(conn.close, f"closing {self.db_path}")
+        self._writer.close()
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Exclusive across threads, store objects and processes on this path (see
+        :mod:`graphmem.stores._file_lock`); reads never wait for it.
+
+        Raises:
+            StoreUnavailableError: another writer held it for longer than ``lock_timeout``.
+        """
+        with self._writer.hold():
+            yield
 
     def ensure_schema(self, dim: int) -> None:
         """Record the vector dimension (the tables themselves are created at open).
@@ -146,11 +171,12 @@ class EmbeddedStore(Store):
                 return
             sql.check_dim(self._state.dim, dim)
 
-            def work(conn: sqlite3.Connection) -> int | None:
-                return sql.record_dim(conn, dim)
+            def work(conn: sqlite3.Connection) -> tuple[int | None, int | None]:
+                new_dim = sql.record_dim(conn, dim)
+                return new_dim, sql.log_change(conn, {"dim": dim}) if new_dim else None
 
-            new_dim, foreign = self._transact(work, "recording the vector dimension")
-            self._after_commit(foreign, lambda: self._state.set_dim(dim) if new_dim else None)
+            (new_dim, change), foreign = self._transact(work, "recording the vector dimension")
+            self._after_commit(foreign, lambda: self._state.set_dim(dim) if new_dim else None, change)
 
     # ---- state -----------------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -159,10 +185,55 @@ class EmbeddedStore(Store):
         return self._conn
 
     def _refresh(self) -> None:
-        """Reload the state if another connection committed since it was loaded."""
+        """Bring the state up to date if another connection committed since it was loaded: replay
+        the change log when it can say what changed, else reload everything."""
         conn = self._connection()
-        if run_sqlite(lambda: sql.data_version(conn), "reading the data version") != self._data_version:
+        version = run_sqlite(lambda: sql.data_version(conn), "reading the data version")
+        if version != self._data_version and not run_sqlite(
+            lambda: self._catch_up(version), f"catching up with {self.db_path}"
+        ):
             run_sqlite(self._reload, f"reloading {self.db_path}")
+
+    def _catch_up(self, version: int) -> bool:
+        """Re-read only the records the change log names since the state's last change.
+
+        ``version`` is the data version read before this snapshot (as in :meth:`_reload`).
+        Returns ``False``, changing nothing, when a full reload is needed instead: the log was
+        pruned past us, a reset happened, a commit left no log row (a writer that does not log),
+        or so much changed that reading everything is cheaper.
+        """
+        conn = self._connection()
+        conn.execute("BEGIN")
+        try:
+            found = sql.changes_since(conn, self._change_seq)
+            if found is None:
+                return False
+            change, last = found
+            too_big = change.size() > max(2000, len(self._state.memories) // 4)
+            if change.everything or last == self._change_seq or too_big:
+                return False
+            memories: dict[str, Any] = dict.fromkeys(change.memories)
+            for r in sql.rows_by_id(conn, "memories", sql.MEMORY_COLUMNS, change.memories):
+                memories[r[1]] = (sql.memory_from_row(r), r[0], r[13])
+            entities: dict[str, Any] = dict.fromkeys(change.entities)
+            for r in sql.rows_by_id(conn, "entities", sql.ENTITY_COLUMNS, change.entities):
+                entities[r[1]] = (sql.entity_from_row(r), r[0], r[10])
+            relations: dict[str, Any] = dict.fromkeys(change.relations)
+            for r in sql.rows_by_id(conn, "relations", sql.RELATION_COLUMNS, change.relations):
+                relations[r[1]] = (sql.relation_from_row(r), r[0], r[18])
+            mentions: dict[str, list[str]] = {mid: [] for mid in change.mentions}
+            for memory_id, entity_id in sql.mentions_of(conn, change.mentions):
+                mentions[memory_id].append(entity_id)
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")  # a read: nothing to commit
+        try:
+            self._state.resync(memories, entities, relations, mentions, change.dim)
+        except Exception:  # the mirror may be half-updated: rebuild it from the file
+            log.exception("catching up with %s failed; reloading", self.db_path)
+            return False
+        self._change_seq, self._data_version = last, version
+        return True
 
     def _reload(self) -> None:
         conn = self._connection()
@@ -185,6 +256,7 @@ class EmbeddedStore(Store):
                 for r in conn.execute(f"SELECT {sql.RELATION_COLUMNS} FROM relations ORDER BY seq")
             ]
             mentions = conn.execute("SELECT memory_id, entity_id FROM mentions ORDER BY rowid").fetchall()
+            change_seq = sql.last_change(conn)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -192,7 +264,7 @@ class EmbeddedStore(Store):
             raise
         state = State(dim)
         state.load(memories, entities, relations, mentions)
-        self._state, self._data_version = state, version
+        self._state, self._data_version, self._change_seq = state, version, change_seq
 
     def _transact(self, work: Callable[[sqlite3.Connection], T], what: str) -> tuple[T, bool]:
         """Run ``work`` in ``BEGIN IMMEDIATE ... COMMIT``, rolled back on any error.
@@ -216,14 +288,23 @@ class EmbeddedStore(Store):
 
         return run_sqlite(attempt, what)
 
-    def _after_commit(self, foreign: bool, update: Callable[[], object]) -> None:
-        if not foreign:
-            try:
-                update()
-                return
-            except Exception:  # the data is committed: never fail the write, rebuild the mirror
-                log.exception("updating the embedded store's caches failed; reloading %s", self.db_path)
-        run_sqlite(self._reload, f"reloading {self.db_path}")
+    def _after_commit(self, foreign: bool, update: Callable[[], object], change: int | None) -> None:
+        """Bring the state past a transaction this store committed (``change``: its log row).
+
+        Replays the batch on the state when nothing else was committed since the state was
+        loaded; otherwise catches up from the log, which holds the other commits and this one.
+        """
+        if foreign:
+            self._refresh()
+            return
+        try:
+            update()
+        except Exception:  # the data is committed: never fail the write, rebuild the mirror
+            log.exception("updating the embedded store's caches failed; reloading %s", self.db_path)
+            run_sqlite(self._reload, f"reloading {self.db_path}")
+            return
+        if change is not None:
+            self._change_seq = change
 
     # ---- writes ----------------------------------------------------------------------------------
     def apply(self, batch: WriteBatch) -> None:
@@ -243,18 +324,19 @@ class EmbeddedStore(Store):
             self._refresh()
             sql.check_dim(self._state.dim, batch_dim)
 
-            def work(conn: sqlite3.Connection) -> tuple[Seqs, Deleted, int | None]:
+            def work(conn: sqlite3.Connection) -> tuple[Seqs, Deleted, int | None, int]:
                 new_dim = sql.record_dim(conn, batch_dim)
-                return (*sql.write_batch(conn, batch), new_dim)
+                seqs, deleted = sql.write_batch(conn, batch)
+                return seqs, deleted, new_dim, sql.log_change(conn, sql.batch_change(batch, deleted, new_dim))
 
-            (seqs, deleted, new_dim), foreign = self._transact(work, "applying a batch")
-            self._after_commit(foreign, lambda: self._state.apply(batch, seqs, deleted, new_dim))
+            (seqs, deleted, new_dim, change), foreign = self._transact(work, "applying a batch")
+            self._after_commit(foreign, lambda: self._state.apply(batch, seqs, deleted, new_dim), change)
 
     def delete_scope(self, scope: Scope) -> list[str]:
         with self._lock:
             self._refresh()
 
-            def work(conn: sqlite3.Connection) -> tuple[WriteBatch, Seqs, Deleted]:
+            def work(conn: sqlite3.Connection) -> tuple[WriteBatch, Seqs, Deleted, int]:
                 # Selected inside the write transaction, so a memory another process adds to the
                 # scope meanwhile is either deleted too or added after: never half-handled.
                 where, params = sql.scope_where(scope)
@@ -270,22 +352,24 @@ class EmbeddedStore(Store):
                 batch.entities_delete = [r[0] for r in entities]
                 relations = conn.execute(f"SELECT id FROM relations WHERE {where}", params)
                 batch.relations_delete = [r[0] for r in relations]
-                return (batch, *sql.write_batch(conn, batch))
+                seqs, deleted = sql.write_batch(conn, batch)
+                return batch, seqs, deleted, sql.log_change(conn, sql.batch_change(batch, deleted, None))
 
-            (batch, seqs, deleted), foreign = self._transact(work, "deleting a scope")
-            self._after_commit(foreign, lambda: self._state.apply(batch, seqs, deleted, None))
+            (batch, seqs, deleted, change), foreign = self._transact(work, "deleting a scope")
+            self._after_commit(foreign, lambda: self._state.apply(batch, seqs, deleted, None), change)
             return list(batch.memories_delete)
 
     def reset(self) -> None:
         """Delete every row, history included; the schema and the recorded dimension stay."""
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: sqlite3.Connection) -> int:
             for table in ("mentions", "relations", "entities", "memories", "history", "docs"):
                 conn.execute(f"DELETE FROM {table}")
+            return sql.log_change(conn, {"all": True})
 
         with self._lock:
-            _, foreign = self._transact(work, "resetting the store")
-            self._after_commit(foreign, lambda: setattr(self, "_state", State(self._state.dim)))
+            change, foreign = self._transact(work, "resetting the store")
+            self._after_commit(foreign, lambda: setattr(self, "_state", State(self._state.dim)), change)
 
     # ---- memories --------------------------------------------------------------------------------
     def get_memories(self, ids: Sequence[str]) -> list[MemoryRecord]:

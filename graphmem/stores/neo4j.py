@@ -32,6 +32,7 @@ import json
 import math
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -43,6 +44,7 @@ from graphmem.errors import (
     InvalidInputError,
     MissingDependencyError,
     StoreError,
+    StoreUnavailableError,
 )
 from graphmem.filters import Filter
 from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector, utcnow
@@ -55,7 +57,7 @@ try:
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise MissingDependencyError("neo4j", extra="neo4j") from e
 
-from graphmem.stores._neo4j_errors import DRIVER_ERRORS, redact_uri, translate
+from graphmem.stores._neo4j_errors import DRIVER_ERRORS, redact_text, redact_uri, translate
 
 T = TypeVar("T")
 _NO_LIMIT = 2**62
@@ -83,6 +85,8 @@ class Neo4jStore(Store):
         database: The database to use (Community has only ``neo4j``).
         exact_search_limit: Scopes with at most this many records are vector-searched exactly
             (see the module docstring).
+        lock_timeout: Seconds a writer waits for the writer lock (:meth:`write_lock`), and the
+            longest the server lets one holder keep it.
         **driver_kwargs: Passed to :func:`neo4j.GraphDatabase.driver`, e.g.
             ``max_transaction_retry_time`` (how long transient failures are retried, 30 s by default).
 
@@ -100,6 +104,7 @@ class Neo4jStore(Store):
         database: str = "neo4j",
         *,
         exact_search_limit: int = 2000,
+        lock_timeout: float = 120.0,
         **driver_kwargs: Any,
     ) -> None:
         from graphmem.errors import ConfigError
@@ -107,6 +112,9 @@ class Neo4jStore(Store):
         self.url = url
         self.database = database
         self.exact_search_limit = exact_search_limit
+        self.lock_timeout = lock_timeout
+        self._writer = threading.RLock()
+        self._writer_depth = 0
         self._password = password
         self._dim: int | None = None
         self._prepared = False
@@ -119,7 +127,9 @@ class Neo4jStore(Store):
         try:
             self._driver = neo4j.GraphDatabase.driver(url, auth=auth, **driver_kwargs)
         except (ValueError, TypeError, nx.ConfigurationError) as e:
-            raise ConfigError(f"invalid Neo4j configuration for {redact_uri(url)}: {e}") from None
+            # The driver quotes the URI it was given, credentials and all: redact the message too.
+            detail = redact_text(str(e), password)
+            raise ConfigError(f"invalid Neo4j configuration for {redact_uri(url)}: {detail}") from None
         # Read-your-writes across sessions on clusters and Aura; free on a single server.
         self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
         self._closed = False
@@ -169,6 +179,64 @@ class Neo4jStore(Store):
                 if attempt == 3 or not isinstance(e.__context__, _RETRYABLE):
                     raise
                 time.sleep(0.2 * 2**attempt * (1 + random.random()))
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Serialise read-decide-write cycles with every other client of this database.
+
+        An open transaction holds an exclusive lock on the node ``GraphMemMeta {key: 'writer'}``
+        (``cypher/writer_lock.cypher``; the uniqueness constraint on ``key`` makes concurrent
+        MERGEs wait for each other) while the block runs, and is rolled back at the end, so it
+        writes nothing. The server releases the lock when that transaction ends, when the holder's
+        connection drops (a killed client included), or after ``lock_timeout`` seconds.
+
+        Raises:
+            StoreUnavailableError: the server is unreachable, or another writer held the lock
+                for longer than ``lock_timeout``.
+        """
+        # Threads sharing this store object queue here first (the server lock is per transaction,
+        # so two threads of one client would otherwise each hold "their own").
+        if not self._writer.acquire(timeout=self.lock_timeout):
+            raise StoreUnavailableError(
+                f"another thread held the writer lock of this store for more than {self.lock_timeout:.0f} s"
+            )
+        try:
+            if self._writer_depth:  # reentrant: an outer block of this thread holds it
+                self._writer_depth += 1
+                try:
+                    yield
+                finally:
+                    self._writer_depth -= 1
+                return
+            self._prepare()  # the constraint on GraphMemMeta.key must exist before the MERGE
+            session = self._driver.session(database=self.database)
+            try:
+                tx = self._take_writer_lock(session)
+                self._writer_depth = 1
+                try:
+                    yield
+                finally:
+                    self._writer_depth = 0
+                    # Rolling back writes nothing; a failure here (the server timed the lock out,
+                    # or went away) only means the lock is already released.
+                    with contextlib.suppress(*DRIVER_ERRORS):
+                        tx.rollback()
+            finally:
+                with contextlib.suppress(*DRIVER_ERRORS):
+                    session.close()
+        finally:
+            self._writer.release()
+
+    def _take_writer_lock(self, session: neo4j.Session) -> neo4j.Transaction:
+        try:
+            with self._errors():
+                tx = session.begin_transaction(timeout=self.lock_timeout)
+                tx.run(cypher("writer_lock"), now=utcnow()).consume()
+                return tx
+        except StoreError as e:
+            if type(e) is StoreError:  # e.g. the transaction timed out waiting for the lock
+                raise StoreUnavailableError(f"waiting for the writer lock: {e}") from None
+            raise
 
     def close(self) -> None:
         if not self._closed:

@@ -1,0 +1,1 @@
+"""Reliability tests: concurrency, crashes, outages, hostile input, isolation, limits and secrets."""
