@@ -269,3 +269,30 @@ def test_ask_answers_with_attribution_and_stores_the_answer(openai_stub: OpenAIS
 def test_ask_without_an_llm_is_a_config_error(store: Store) -> None:
     with pytest.raises(ConfigError):
         Memory(store=store, embedder=HashingEmbedder()).ask("anything?", user_id="u")
+
+
+def test_rate_limits_are_retried_with_retry_after_then_reported_with_nothing_written(
+    openai_stub: OpenAIStub, store: Store
+) -> None:
+    m = llm_memory(openai_stub, store)
+    for _ in range(3):
+        openai_stub.reply_error(429, "Rate limit reached", headers={"Retry-After": "0.1"})
+    with pytest.raises(LLMUnavailableError):
+        m.add(CONVERSATION, run_id="limited")
+    reqs = openai_stub.chat_requests
+    assert len(reqs) == 3  # bounded: max_retries=2
+    assert all(b.at - a.at >= 0.1 for a, b in zip(reqs, reqs[1:], strict=False))  # Retry-After honoured
+    assert m.get_all(run_id="limited") == {"results": [], "relations": []}
+
+
+def test_timeouts_are_retried_then_reported_with_nothing_written(openai_stub: OpenAIStub, store: Store) -> None:
+    cfg = MemoryConfig.from_dict({"llm": {"provider": "openai", "config": {
+        "model": "gpt-4o-mini", "api_key": "k", "base_url": openai_stub.base_url, "timeout": 0.2,
+        "max_retries": 1, "backoff": 0.01}}})  # fmt: skip
+    m = Memory(cfg, store=store, embedder=HashingEmbedder())
+    for _ in range(2):
+        openai_stub.enqueue("chat", Reply(body=chat_completion("{}"), delay=1.0))
+    with pytest.raises(LLMUnavailableError, match="timed out"):
+        m.add(CONVERSATION, run_id="slow")
+    assert len(openai_stub.chat_requests) == 2
+    assert m.get_all(run_id="slow") == {"results": [], "relations": []}
