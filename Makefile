@@ -30,6 +30,8 @@ test: install
 	$(PY) -m graphmem.neo4j_local classpath
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# mem0 runs in its own venv (benchmarks/setup_mem0.sh) so its dependencies never touch graphmem's.
 bench: install
+	bash benchmarks/setup_mem0.sh
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/locomo.py
-	HF_HUB_OFFLINE=1 $(PY) benchmarks/speed.py
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/speed.py --threads 1
