@@ -138,7 +138,7 @@ def test_every_query_compiles_without_warnings(neo4j_store: Any) -> None:
         base = _query_params(Scope(user_id="u"), fetch=5, k=5, limit=5, query="x", keys=[], ids=[], rows=[],
                              entity_ids=[], source_ids=None, types=None, memory_ids=None, as_of=None,
                              include_invalid=False, hops=2, newest_first=True, now="t", memory_id="m",
-                             dim=384, version=1, timeout=1, name="x", cap=5)  # fmt: skip
+                             dim=384, version=1, timeout=1, name="x", cap=5, uids=[], kind="k")  # fmt: skip
         with neo4j_store._driver.session(database="neo4j") as session:
             summary = session.run("EXPLAIN " + cypher(name), base).consume()
         warnings = [

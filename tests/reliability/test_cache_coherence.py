@@ -24,7 +24,6 @@ from graphmem.embedders.hashing import HashingEmbedder
 from graphmem.models import Scope
 from graphmem.stores import _embedded_sql
 from graphmem.stores.embedded import EmbeddedStore
-
 from reliability.invariants import assert_consistent
 
 PEOPLE = ("Alice", "Bob", "Carol")

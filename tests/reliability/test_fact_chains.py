@@ -77,7 +77,11 @@ def test_rewriting_a_fact_to_the_same_value_keeps_the_relation(store: Store) -> 
     (before,) = m.relations(run_id="r", relationship="LIVES_IN")
     m.update(oslo, "I moved to Oslo, for good.")
     (after,) = m.relations(run_id="r", relationship="LIVES_IN")
-    assert (after["id"], after["valid_from"], after["memory_ids"]) == (before["id"], before["valid_from"], [oslo])
+    assert (after["id"], after["valid_from"], after["memory_ids"]) == (
+        before["id"],
+        before["valid_from"],
+        [oslo],
+    )
     assert lives_in(m) == [("Lima", False), ("Oslo", True)]
     assert_consistent(store)
 

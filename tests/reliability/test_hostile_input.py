@@ -170,16 +170,33 @@ HOSTILE_IDS = [
     "u", "U", "u*", "u%", "u_", "u ", " u", "u/", "../u", "C:\\u", "u'", 'u"', "u`",
     "u' OR '1'='1", "u\") MATCH (n) DETACH DELETE n //", "u:* AND v~", "u\u202e", "u👩‍👩‍👧", "ü",
 ]  # fmt: skip
+#: The ones that differ by what Cypher and Lucene care about (each id costs a dozen round trips).
+NEO4J_IDS = [
+    "u",
+    "U",
+    "u*",
+    "u ",
+    "u'",
+    'u"',
+    "u`",
+    "u' OR '1'='1",
+    'u") MATCH (n) DETACH DELETE n //',
+    "u:* AND v~",
+    "u👩‍👩‍👧",
+]
 
 
 @pytest.mark.parametrize("key", ["user_id", "agent_id", "run_id"])
 def test_hostile_scope_ids_are_stored_verbatim_and_kept_apart(memory: Memory, store: Store, key: str) -> None:
+    # On Neo4j, the ids that differ by the characters Cypher and Lucene care about, to keep the
+    # run short (each id costs a dozen round trips there); everything on the embedded store.
+    hostile = HOSTILE_IDS if store.name == "embedded" else NEO4J_IDS
     ids = {}
-    for i, value in enumerate(HOSTILE_IDS):
+    for i, value in enumerate(hostile):
         out = memory.add([{"role": "user", "name": f"Actor{i}", "content": "I work with Bob."}], infer=False,
                          metadata={"i": i}, **{key: value})  # fmt: skip
         ids[value] = out["results"][0]["id"]
-    for i, value in enumerate(HOSTILE_IDS):
+    for i, value in enumerate(hostile):
         scope = {key: value}
         got = memory.get_all(**scope)
         assert [r["id"] for r in got["results"]] == [ids[value]], value
@@ -192,7 +209,7 @@ def test_hostile_scope_ids_are_stored_verbatim_and_kept_apart(memory: Memory, st
         )
     memory.delete_all(**{key: "u"})
     assert ids["u"] not in snapshot(store).memories
-    for value in HOSTILE_IDS[1:]:
+    for value in hostile[1:]:
         assert [r["id"] for r in memory.get_all(**{key: value})["results"]] == [ids[value]], value
     assert_neighbour_untouched(memory)
     assert_consistent(store)

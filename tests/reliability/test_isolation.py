@@ -23,7 +23,7 @@ from reliability.invariants import Snapshot, assert_consistent
 PEOPLE = ("Alice", "Bob", "Carol", "Dana")
 PAGES = ("checkout", "search")
 CITIES = ("Oslo", "Rome")
-EXAMPLES = {"embedded": 40, "neo4j": 5}
+EXAMPLES = {"embedded": 40, "neo4j": 4}
 
 scope_ids = st.tuples(
     st.sampled_from([None, "u1", "u2"]),

@@ -51,6 +51,8 @@ def dedicated_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     try:
         yield server
     finally:
+        if server.is_running():  # its data is thrown away: no need to wait for a clean shutdown
+            kill_server(server)
         server.close()
 
 
