@@ -30,12 +30,13 @@ def make_embedder(config: MemoryConfig) -> Embedder:
     if provider in ("sentence_transformers", "huggingface"):
         from graphmem.embedders.sentence_transformers import BUNDLED, SentenceTransformerEmbedder
 
-        allowed = {"model", "device", "batch_size", "threads", "embedding_dims"}
+        allowed = {"model", "device", "batch_size", "threads", "dtype", "cache_size", "embedding_dims"}
         _no_unknown(f"embedder ({provider})", opts, allowed)
         opts.pop("embedding_dims", None)  # mem0 spelling; the model decides its dimension
         return SentenceTransformerEmbedder(model=opts.get("model", BUNDLED), device=opts.get("device", "cpu"),
                                            batch_size=opts.get("batch_size", 64),
-                                           threads=opts.get("threads", 1))  # fmt: skip
+                                           threads=opts.get("threads", "auto"), dtype=opts.get("dtype", "auto"),
+                                           cache_size=opts.get("cache_size", 4096))  # fmt: skip
     if provider == "hashing":
         from graphmem.embedders.hashing import HashingEmbedder
 

@@ -18,10 +18,56 @@ from graphmem.embedders.sentence_transformers import SentenceTransformerEmbedder
 def test_minilm_is_loaded_from_site_packages_and_is_semantic() -> None:
     assert "site-packages" in str(bundled_model_path())
     e = SentenceTransformerEmbedder()
-    m = to_matrix(e.embed(["The cat sat on the mat.", "A kitten rested on the rug.", "Quarterly tax filing deadline"]), 3, e.dim)
+    m = to_matrix(
+        e.embed(["The cat sat on the mat.", "A kitten rested on the rug.", "Quarterly tax filing deadline"]),
+        3,
+        e.dim,
+    )
     assert m.shape == (3, 384)
     sims = m @ m.T
     assert sims[0, 1] > sims[0, 2] + 0.2  # meaning, not words
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("dtype", "min_cos"), [("float32", 0.99999), ("bfloat16", 0.999)])
+def test_direct_forward_matches_sentence_transformers_encode(dtype: str, min_cos: float) -> None:
+    from graphmem.embedders.sentence_transformers import _load
+
+    texts = ["Bob and I are building the new landing page.", "hi", "Berlin", "Alice works with Bob",
+             "A much longer message about the quarterly board deck, the pricing page and Friday's review."]  # fmt: skip
+    reference = _load("all-MiniLM-L6-v2", "cpu").encode(texts, normalize_embeddings=True)
+    e = SentenceTransformerEmbedder(dtype=dtype, cache_size=0)  # type: ignore[arg-type]
+    got = e.embed(texts)
+    assert got.shape == (5, 384) and got.dtype == np.float32
+    assert float((got * reference).sum(axis=1).min()) >= min_cos  # same vectors, row for row
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_cache_gives_the_same_vectors_and_stays_bounded() -> None:
+    e = SentenceTransformerEmbedder(cache_size=3)
+    first = e.embed(["alpha", "beta", "alpha"])
+    assert np.array_equal(first[0], first[2])
+    assert list(e._cache) == ["alpha", "beta"]  # duplicates within a call are embedded once
+    again = e.embed(["beta", "gamma", "delta", "alpha"])
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[3], first[0])
+    assert len(e._cache) == 3 and "beta" not in e._cache  # least recently used went first
+
+
+def test_threads_auto_is_one_for_small_jobs() -> None:
+    e = SentenceTransformerEmbedder()
+    assert e.threads_for(1) == 1 and e.threads_for(31) == 1
+    assert SentenceTransformerEmbedder(threads=3).threads_for(1) == 3
+
+
+@pytest.mark.parametrize("opts", [{"dtype": "float16"}, {"threads": 0}, {"threads": "many"}])
+def test_bad_embedder_options_are_config_errors(opts: dict[str, object]) -> None:
+    from graphmem import ConfigError
+    from graphmem._factory import make_embedder
+
+    cfg = MemoryConfig.from_dict({"embedder": {"provider": "sentence_transformers", "config": opts}})
+    with pytest.raises(ConfigError, match=r"dtype|threads"):
+        make_embedder(cfg)
 
 
 def test_hashing_is_deterministic_and_lexical() -> None:
@@ -68,6 +114,8 @@ def test_a_bad_custom_embedder_writes_nothing(tmp_path: Path) -> None:
 
 def test_changing_the_embedder_dimension_is_refused(tmp_path: Path) -> None:
     cfg = {"graph_store": {"provider": "embedded", "config": {"path": str(tmp_path)}}}
-    Memory.from_config({**cfg, "embedder": {"provider": "hashing", "config": {"dim": 64}}}).add("x", user_id="u")
+    Memory.from_config({**cfg, "embedder": {"provider": "hashing", "config": {"dim": 64}}}).add(
+        "x", user_id="u"
+    )
     with pytest.raises(DimensionMismatchError):
         Memory.from_config({**cfg, "embedder": {"provider": "hashing", "config": {"dim": 32}}})

@@ -40,7 +40,9 @@ class HashingEmbedder:
             if not feats:
                 feats = [text or "<empty>"]
             for feat in feats:
-                h = int.from_bytes(hashlib.blake2b(feat.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+                h = int.from_bytes(
+                    hashlib.blake2b(feat.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little"
+                )
                 out[row, h % self._dim] += 1.0 if (h >> 63) & 1 else -1.0
             norm = np.linalg.norm(out[row])
             if norm == 0:  # every feature cancelled out: fall back to one bucket
