@@ -54,9 +54,13 @@ def test_cache_gives_the_same_vectors_and_stays_bounded() -> None:
     assert len(e._cache) == 3 and "beta" not in e._cache  # least recently used went first
 
 
-def test_threads_auto_is_one_for_small_jobs() -> None:
+def test_threads_auto_is_one_for_small_jobs_and_respects_omp_num_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     e = SentenceTransformerEmbedder()
     assert e.threads_for(1) == 1 and e.threads_for(31) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert e.threads_for(1000) == 1
     assert SentenceTransformerEmbedder(threads=3).threads_for(1) == 3
 
 

@@ -22,8 +22,8 @@ model as directly as it can while giving the same vectors as ``SentenceTransform
   a busy machine that spinning costs far more than it gains (measured on 2 busy cores: one
   sentence 378 ms with 2 threads against 24 ms with 1). Small jobs (under 32 texts) therefore run
   on one thread; larger batches use every usable core, unless the 1-minute load average says the
-  cores are already taken. An integer fixes the count. The process's own torch setting is put back
-  after each call.
+  cores are already taken; ``OMP_NUM_THREADS``, when set, caps the count. An integer fixes it.
+  The process's own torch setting is put back after each call.
 * **A small cache** of recent texts (entity names, repeated facts and queries recur constantly):
   at most ``cache_size`` vectors, least recently used out first; ``cache_size=0`` turns it off.
 """
@@ -202,6 +202,9 @@ class SentenceTransformerEmbedder:
         if self.threads != "auto":
             return int(self.threads)
         cores = usable_cores()
+        cap = os.environ.get("OMP_NUM_THREADS", "")
+        if cap.isdigit() and int(cap) > 0:  # the user's (or a benchmark's) cap on OpenMP threads
+            cores = min(cores, int(cap))
         if n_texts < MULTI_THREAD_MIN_TEXTS or cores == 1:
             return 1
         busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
