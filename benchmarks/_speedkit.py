@@ -150,10 +150,12 @@ def generate_messages(n: int, seed: int = 0, start: int = 0) -> list[dict[str, s
 
 
 def generate_queries(n: int, seed: int = 0) -> list[str]:
+    """``n`` distinct queries (a repeat could be answered from an embedding cache)."""
     rng = random.Random(f"q{seed}")
-    return [
-        rng.choice(QUERY_TEMPLATES).format(task=rng.choice(TASKS), name=rng.choice(NAMES)) for _ in range(n)
-    ]
+    out: dict[str, None] = {}
+    while len(out) < n:
+        out[rng.choice(QUERY_TEMPLATES).format(task=rng.choice(TASKS), name=rng.choice(NAMES))] = None
+    return list(out)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -231,7 +233,6 @@ def run_speed(adapter: Adapter, params: dict[str, Any], log: Callable[[str], Non
         batch_rates.append(batch_size * batch_calls / (time.perf_counter() - t0))
         log(f"run {r + 1}/{runs}: single {single_rates[-1]:.1f}/s, batch {batch_rates[-1]:.1f} msg/s")
 
-    queries = generate_queries(n_queries, seed=seed)
     search: list[dict[str, Any]] = []
     have = 0
     for size in sizes:
@@ -253,9 +254,11 @@ def run_speed(adapter: Adapter, params: dict[str, Any], log: Callable[[str], Non
             have = size
         fill_seconds = time.perf_counter() - t0
         p50s, p95s, hits = [], [], 0
-        for _ in range(runs):
+        for r in range(runs):
+            # fresh queries for every run and size: a system caching query embeddings (graphmem
+            # does) must not be timed on repeats
             lat = []
-            for q in queries:
+            for q in generate_queries(n_queries, seed=seed * 1_000_003 + size * 10 + r):
                 t1 = time.perf_counter()
                 hits += adapter.search(q, "corpus", limit)
                 lat.append((time.perf_counter() - t1) * 1000.0)
@@ -271,7 +274,7 @@ def run_speed(adapter: Adapter, params: dict[str, Any], log: Callable[[str], Non
                 "fill_seconds": fill_seconds,
                 "api_fill_seconds": api_seconds,
                 "fill_method": getattr(adapter, "fill_method", "add, 64 messages per call"),
-                "mean_hits": hits / (runs * len(queries)),
+                "mean_hits": hits / (runs * n_queries),
             }
         )
         log(f"{size} memories: search p50 {search[-1]['p50_ms']:.1f} ms, p95 {search[-1]['p95_ms']:.1f} ms")
