@@ -48,7 +48,7 @@ ALL_SYSTEMS = ("bm25", "dense", "rrf", "mem0", "graphmem")
 
 #: graphmem's retrieval signals, each switchable in config under {"search": {"signals": {...}}}.
 #: Adjust here if the engine names them differently; --ablate accepts exactly these names.
-SIGNALS = ("vector", "keyword", "graph", "actor", "temporal", "recency")
+SIGNALS = ("vector", "keyword", "graph", "actor", "temporal", "recency", "context")
 
 #: Figures from shared/data/locomo/README.md (dev half, categories 1-4, indexing "Speaker: text").
 REFERENCE = "BM25 R@10 0.556, MRR 0.414; MiniLM dense R@10 0.508; BM25+dense RRF R@10 0.594, R@20 0.688"

@@ -13,6 +13,6 @@ CALL () {
 WITH e WHERE (CASE WHEN $user_id IS NULL THEN NOT $exact OR e.user_id IS NULL ELSE e.user_id = $user_id END)
   AND (CASE WHEN $agent_id IS NULL THEN NOT $exact OR e.agent_id IS NULL ELSE e.agent_id = $agent_id END)
   AND (CASE WHEN $run_id IS NULL THEN NOT $exact OR e.run_id IS NULL ELSE e.run_id = $run_id END)
-RETURN e {.id, .name, .key, .type, .user_id, .agent_id, .run_id, .created_at, .aliases} AS entity
-ORDER BY e.created_at, e.id
+WITH e ORDER BY e.created_at, e.id
 LIMIT $limit
+RETURN collect({entity: e {.id, .name, .key, .type, .user_id, .agent_id, .run_id, .created_at, .aliases}}) AS rows

@@ -10,10 +10,11 @@ CALL () {
   UNION ALL
   MATCH (e:Entity) WHERE e.id >= $anchor_all RETURN e  // '' for an empty scope: every entity
 }
-WITH e WHERE e.embedding IS NOT NULL AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR e.user_id IS NULL ELSE e.user_id = $user_id END)
+WITH e WHERE (CASE WHEN $user_id IS NULL THEN NOT $exact OR e.user_id IS NULL ELSE e.user_id = $user_id END)
   AND (CASE WHEN $agent_id IS NULL THEN NOT $exact OR e.agent_id IS NULL ELSE e.agent_id = $agent_id END)
   AND (CASE WHEN $run_id IS NULL THEN NOT $exact OR e.run_id IS NULL ELSE e.run_id = $run_id END)
-WITH e, vector.similarity.cosine(e.embedding, $vector) AS score
+// The embedding, the costly property, is read only for the records that pass; none: no score.
+WITH e, vector.similarity.cosine(e.embedding, $vector) AS score WHERE score IS NOT NULL
 ORDER BY score DESC, e.id
 LIMIT $k
-RETURN e {.id, .name, .key, .type, .user_id, .agent_id, .run_id, .created_at, .aliases} AS entity, score
+RETURN collect({entity: e {.id, .name, .key, .type, .user_id, .agent_id, .run_id, .created_at, .aliases}, score: score}) AS rows

@@ -2,4 +2,4 @@
 // params: $ids
 UNWIND $ids AS id
 MATCH (m:Memory {id: id})
-RETURN m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at} AS memory
+RETURN collect({memory: m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at}}) AS rows

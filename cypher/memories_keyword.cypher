@@ -1,5 +1,8 @@
-// memories_keyword: full-text (Lucene BM25) candidates (over-fetched), then scope and filter
-// params: $user_id, $agent_id, $run_id, $filter, $query, $fetch
+// memories_keyword: full-text (Lucene BM25) candidates (over-fetched), then scope and filter, top $k
+// params: $user_id, $agent_id, $run_id, $filter, $query, $fetch, $k
+// The full-text indexes are updated after commit (a synchronous update costs every write
+// ~10 ms); waiting here for pending updates makes every committed write visible.
+CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()
 CALL db.index.fulltext.queryNodes('graphmem_memory_text', $query, {limit: $fetch}) YIELD node, score
 WITH collect({node: node, score: score}) AS hits
 CALL (hits) {
@@ -29,6 +32,9 @@ CALL (hits) {
         ELSE coalesce(toLower(coalesce(m[f.text], m[f.prop])) CONTAINS toLower(f.value), false) END
     END])[-1])
     // filter:end
+  WITH m, score
+  ORDER BY score DESC, m.id
+  LIMIT $k
   RETURN collect({memory: m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at}, score: score}) AS rows
 }
 RETURN size(hits) AS fetched, rows

@@ -34,6 +34,6 @@ WITH m WHERE ($user_id IS NULL OR m.user_id = $user_id)
       ELSE coalesce(toLower(coalesce(m[f.text], m[f.prop])) CONTAINS toLower(f.value), false) END
   END])[-1])
   // filter:end
-RETURN m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at} AS memory
-ORDER BY CASE WHEN $newest_first THEN m.created_at END DESC, CASE WHEN $newest_first THEN null ELSE m.created_at END ASC, m.id
+WITH m ORDER BY CASE WHEN $newest_first THEN m.created_at END DESC, CASE WHEN $newest_first THEN null ELSE m.created_at END ASC, m.id
 LIMIT $limit
+RETURN collect({memory: m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at}}) AS rows

@@ -1,8 +1,9 @@
 // memories_mentioning: memories in scope mentioning any of the entities, with which, newest first
 // params: $user_id, $agent_id, $run_id, $filter, $entity_ids, $k
 UNWIND $entity_ids AS entity_id
-MATCH (:Entity {id: entity_id})<-[:MENTIONS]-(m:Memory)
-WITH DISTINCT m WHERE ($user_id IS NULL OR m.user_id = $user_id)
+MATCH (e:Entity {id: entity_id})<-[:MENTIONS]-(m:Memory)
+WITH m, collect(DISTINCT e.id) AS entity_ids
+WITH m, entity_ids WHERE ($user_id IS NULL OR m.user_id = $user_id)
   AND ($agent_id IS NULL OR m.agent_id = $agent_id)
   AND ($run_id IS NULL OR m.run_id = $run_id)
   // filter:begin (compiled by graphmem/stores/_neo4j_filters.py; every copy is identical)
@@ -26,9 +27,7 @@ WITH DISTINCT m WHERE ($user_id IS NULL OR m.user_id = $user_id)
       ELSE coalesce(toLower(coalesce(m[f.text], m[f.prop])) CONTAINS toLower(f.value), false) END
   END])[-1])
   // filter:end
-MATCH (m)-[:MENTIONS]->(e:Entity)
-WHERE e.id IN $entity_ids
-WITH m, collect(DISTINCT e.id) AS entity_ids
-RETURN m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at} AS memory, entity_ids
+WITH m, entity_ids
 ORDER BY m.created_at DESC, m.id
 LIMIT $k
+RETURN collect({memory: m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at}, entity_ids: entity_ids}) AS rows

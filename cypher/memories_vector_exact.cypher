@@ -10,7 +10,7 @@ CALL () {
   UNION ALL
   MATCH (m:Memory) WHERE m.id >= $anchor_all RETURN m  // '' for an empty scope: every memory
 }
-WITH m WHERE m.embedding IS NOT NULL AND ($user_id IS NULL OR m.user_id = $user_id)
+WITH m WHERE ($user_id IS NULL OR m.user_id = $user_id)
   AND ($agent_id IS NULL OR m.agent_id = $agent_id)
   AND ($run_id IS NULL OR m.run_id = $run_id)
   // filter:begin (compiled by graphmem/stores/_neo4j_filters.py; every copy is identical)
@@ -34,7 +34,8 @@ WITH m WHERE m.embedding IS NOT NULL AND ($user_id IS NULL OR m.user_id = $user_
       ELSE coalesce(toLower(coalesce(m[f.text], m[f.prop])) CONTAINS toLower(f.value), false) END
   END])[-1])
   // filter:end
-WITH m, vector.similarity.cosine(m.embedding, $vector) AS score
+// The embedding, the costly property, is read only for the records that pass; none: no score.
+WITH m, vector.similarity.cosine(m.embedding, $vector) AS score WHERE score IS NOT NULL
 ORDER BY score DESC, m.id
 LIMIT $k
-RETURN m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at} AS memory, score
+RETURN collect({memory: m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at}, score: score}) AS rows

@@ -1,11 +1,11 @@
-// memories_vector_index: vector-index candidates (over-fetched), then scope and filter
-// params: $user_id, $agent_id, $run_id, $filter, $vector, $fetch
-CALL db.index.vector.queryNodes('graphmem_memory_embedding', $fetch, $vector) YIELD node, score
-WITH collect({node: node, score: score}) AS hits
+// memories_vector_index: vector-index candidates (over-fetched), then scope and filter, rescored exactly, top $k
+// params: $user_id, $agent_id, $run_id, $filter, $vector, $fetch, $k
+CALL db.index.vector.queryNodes('graphmem_memory_embedding', $fetch, $vector) YIELD node
+// The index ranks by quantized vectors: its scores are approximate, so survivors are rescored exactly.
+WITH collect(node) AS hits
 CALL (hits) {
-  UNWIND hits AS hit
-  WITH hit.node AS m, hit.score AS score
-  WHERE ($user_id IS NULL OR m.user_id = $user_id)
+  UNWIND hits AS m
+  WITH m WHERE ($user_id IS NULL OR m.user_id = $user_id)
   AND ($agent_id IS NULL OR m.agent_id = $agent_id)
   AND ($run_id IS NULL OR m.run_id = $run_id)
     // filter:begin (compiled by graphmem/stores/_neo4j_filters.py; every copy is identical)
@@ -29,6 +29,9 @@ CALL (hits) {
         ELSE coalesce(toLower(coalesce(m[f.text], m[f.prop])) CONTAINS toLower(f.value), false) END
     END])[-1])
     // filter:end
+  WITH m, vector.similarity.cosine(m.embedding, $vector) AS score
+  ORDER BY score DESC, m.id
+  LIMIT $k
   RETURN collect({memory: m {.id, .memory, .hash, .user_id, .agent_id, .run_id, .actor_id, .role, .metadata, .memory_type, .created_at, .updated_at}, score: score}) AS rows
 }
 RETURN size(hits) AS fetched, rows

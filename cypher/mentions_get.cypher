@@ -2,4 +2,5 @@
 // params: $ids
 UNWIND $ids AS id
 MATCH (:Memory {id: id})-[:MENTIONS]->(e:Entity)
-RETURN id, collect(e.id) AS entity_ids
+WITH id, collect(e.id) AS entity_ids
+RETURN collect({id: id, entity_ids: entity_ids}) AS rows

@@ -27,8 +27,8 @@ WITH r WHERE (CASE WHEN $user_id IS NULL THEN NOT $exact OR r.user_id IS NULL EL
     WHEN $include_invalid THEN true
     ELSE r.valid_to IS NULL
   END
-RETURN r {.id, .type, .fact, .source, .target, .actor_id, .memory_ids, .user_id, .agent_id, .run_id,
-    .valid_from, .valid_to, .created_at, .invalidated_by, .confidence,
-    source_id: startNode(r).id, target_id: endNode(r).id} AS relation
-ORDER BY r.valid_from DESC, r.created_at DESC, r.id
+WITH r ORDER BY r.valid_from DESC, r.created_at DESC, r.id
 LIMIT $limit
+RETURN collect({relation: r {.id, .type, .fact, .source, .target, .actor_id, .memory_ids, .user_id, .agent_id, .run_id,
+    .valid_from, .valid_to, .created_at, .invalidated_by, .confidence,
+    source_id: startNode(r).id, target_id: endNode(r).id}}) AS rows

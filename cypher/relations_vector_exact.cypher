@@ -10,12 +10,13 @@ CALL () {
   UNION ALL
   MATCH ()-[r:RELATES_TO]->() WHERE r.id >= $anchor_all RETURN r  // '' for an empty scope: every relation
 }
-WITH r WHERE r.embedding IS NOT NULL AND r.valid_to IS NULL AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR r.user_id IS NULL ELSE r.user_id = $user_id END)
+WITH r WHERE r.valid_to IS NULL AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR r.user_id IS NULL ELSE r.user_id = $user_id END)
   AND (CASE WHEN $agent_id IS NULL THEN NOT $exact OR r.agent_id IS NULL ELSE r.agent_id = $agent_id END)
   AND (CASE WHEN $run_id IS NULL THEN NOT $exact OR r.run_id IS NULL ELSE r.run_id = $run_id END)
-WITH r, vector.similarity.cosine(r.embedding, $vector) AS score
+// The embedding, the costly property, is read only for the records that pass; none: no score.
+WITH r, vector.similarity.cosine(r.embedding, $vector) AS score WHERE score IS NOT NULL
 ORDER BY score DESC, r.id
 LIMIT $k
-RETURN r {.id, .type, .fact, .source, .target, .actor_id, .memory_ids, .user_id, .agent_id, .run_id,
+RETURN collect({relation: r {.id, .type, .fact, .source, .target, .actor_id, .memory_ids, .user_id, .agent_id, .run_id,
     .valid_from, .valid_to, .created_at, .invalidated_by, .confidence,
-    source_id: startNode(r).id, target_id: endNode(r).id} AS relation, score
+    source_id: startNode(r).id, target_id: endNode(r).id}, score: score}) AS rows

@@ -10,6 +10,7 @@ CREATE CONSTRAINT graphmem_relation_id IF NOT EXISTS FOR ()-[r:RELATES_TO]-() RE
 CREATE INDEX graphmem_memory_user IF NOT EXISTS FOR (m:Memory) ON (m.user_id);
 CREATE INDEX graphmem_memory_agent IF NOT EXISTS FOR (m:Memory) ON (m.agent_id);
 CREATE INDEX graphmem_memory_run IF NOT EXISTS FOR (m:Memory) ON (m.run_id);
+CREATE INDEX graphmem_memory_created IF NOT EXISTS FOR (m:Memory) ON (m.created_at);
 CREATE INDEX graphmem_entity_user IF NOT EXISTS FOR (e:Entity) ON (e.user_id);
 CREATE INDEX graphmem_entity_agent IF NOT EXISTS FOR (e:Entity) ON (e.agent_id);
 CREATE INDEX graphmem_entity_run IF NOT EXISTS FOR (e:Entity) ON (e.run_id);
@@ -19,8 +20,8 @@ CREATE INDEX graphmem_relation_agent IF NOT EXISTS FOR ()-[r:RELATES_TO]-() ON (
 CREATE INDEX graphmem_relation_run IF NOT EXISTS FOR ()-[r:RELATES_TO]-() ON (r.run_id);
 CREATE INDEX graphmem_history_memory IF NOT EXISTS FOR (h:HistoryEvent) ON (h.memory_id);
 CREATE FULLTEXT INDEX graphmem_memory_text IF NOT EXISTS FOR (m:Memory) ON EACH [m.memory, m.actor_id]
-  OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words', `fulltext.eventually_consistent`: false}};
+  OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words', `fulltext.eventually_consistent`: true}};
 CREATE FULLTEXT INDEX graphmem_entity_name IF NOT EXISTS FOR (e:Entity) ON EACH [e.name, e.aliases]
-  OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words', `fulltext.eventually_consistent`: false}};
+  OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words', `fulltext.eventually_consistent`: true}};
 CREATE FULLTEXT INDEX graphmem_relation_fact IF NOT EXISTS FOR ()-[r:RELATES_TO]-() ON EACH [r.fact]
-  OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words', `fulltext.eventually_consistent`: false}};
+  OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words', `fulltext.eventually_consistent`: true}};

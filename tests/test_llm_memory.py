@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -281,7 +282,7 @@ def test_rate_limits_are_retried_with_retry_after_then_reported_with_nothing_wri
         m.add(CONVERSATION, run_id="limited")
     reqs = openai_stub.chat_requests
     assert len(reqs) == 3  # bounded: max_retries=2
-    assert all(b.at - a.at >= 0.1 for a, b in zip(reqs, reqs[1:], strict=False))  # Retry-After honoured
+    assert all(b.at - a.at >= 0.1 for a, b in itertools.pairwise(reqs))  # Retry-After honoured
     assert m.get_all(run_id="limited") == {"results": [], "relations": []}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,17 @@ from graphmem.errors import (
     StoreUnavailableError,
 )
 from graphmem.filters import matches, parse_filters
-from graphmem.models import Entity, MemoryRecord, Relation, Scope, entity_key, new_id, text_hash, utcnow
+from graphmem.models import (
+    Entity,
+    MemoryRecord,
+    Relation,
+    Scope,
+    entity_key,
+    format_time,
+    new_id,
+    text_hash,
+    utcnow,
+)
 from graphmem.stores import _neo4j_params as params
 from graphmem.stores.base import WriteBatch
 
@@ -260,6 +271,67 @@ def test_index_and_exact_search_agree(neo4j_server: Any) -> None:
         exact.reset()
         exact.close()
         approx.close()
+
+
+def test_search_paths_rescore_the_quantized_index_exactly(neo4j_server: Any) -> None:
+    """Every path reports exact cosine scores, and the automatic choice agrees with both forced ones."""
+    auto, exact, approx = (neo4j_server.store(exact_search_limit=n) for n in (None, 10**6, 0))
+    auto.reset()
+    auto.ensure_schema(384)
+    try:
+        mems = [memory(f"note {i} on subject {i % 11}", user_id="u", run_id=f"r{i % 2}") for i in range(300)]
+        auto.apply(WriteBatch(memories_add=mems))
+        vec = q("note on subject 4")
+        by_id = {m.id: m for m in mems}
+        for scope in (Scope(user_id="u"), Scope(run_id="r1")):
+            results = [s.vector_memories(scope, None, vec, 20) for s in (auto, exact, approx)]
+            assert (
+                [m.id for m, _ in results[0]]
+                == [m.id for m, _ in results[1]]
+                == [m.id for m, _ in results[2]]
+            )
+            for m, score in results[2]:
+                e = by_id[m.id].embedding
+                cos = float(np.dot(vec, e) / np.linalg.norm(vec) / np.linalg.norm(e))
+                assert score == pytest.approx((1 + cos) / 2, abs=1e-5)
+    finally:
+        auto.reset()
+        for s in (auto, exact, approx):
+            s.close()
+
+
+def test_keyword_search_sees_every_committed_write_at_once(neo4j_store: Any) -> None:
+    # The full-text indexes are eventually consistent; the keyword query waits for them.
+    for i in range(15):
+        word = f"zebra{i}quokka"
+        neo4j_store.apply(WriteBatch(memories_add=[memory(f"a note about {word}", user_id="u")]))
+        assert [m.memory for m, _ in neo4j_store.keyword_memories(Scope(user_id="u"), None, word, 5)] == [
+            f"a note about {word}"
+        ]
+
+
+def test_memories_around_answers_as_the_generic_two_list_version(neo4j_store: Any) -> None:
+    from graphmem.stores.base import Store
+
+    base = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    mems = []
+    for i in range(40):  # two conversations interleaved in time, some at the very same instant
+        m = memory(f"turn {i}", user_id="u", run_id=f"c{i % 2}", metadata={"n": i})
+        m.created_at = format_time(base + timedelta(seconds=(i // 3) * 10))
+        mems.append(m)
+    neo4j_store.apply(WriteBatch(memories_add=mems))
+    hits = mems[::7]
+    for scope, filters in (
+        (Scope(user_id="u"), None),
+        (Scope(run_id="c1"), parse_filters({"n": {"gte": 10}})),
+    ):
+        for k, seconds in ((2, 60.0), (3, 1e6), (1, 0.0)):
+            want = Store.memories_around(neo4j_store, scope, filters, hits, k, seconds)
+            got = neo4j_store.memories_around(scope, filters, hits, k, seconds)
+            assert {i: [m.id for m in v] for i, v in got.items()} == {
+                i: [m.id for m in v] for i, v in want.items()
+            }
+            assert any(got.values()) == (seconds > 0)  # a zero window holds no neighbour
 
 
 VALUES: list[Any] = ["work", "Work", "", 0, 1, 1.0, 2.5, -3, True, False, None, ["a", "B"], [], [1, True],

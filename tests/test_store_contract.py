@@ -349,6 +349,25 @@ def test_vectors_stay_with_their_records_after_deletes(st: Store) -> None:
     assert set(ids(st.vector_relations(ALICE, rs[0].embedding, 10))) == {rs[i].id for i in (1, 3, 4, 5)}  # type: ignore[arg-type]
 
 
+def test_vectors_reads_back_exactly_what_was_stored(st: Store) -> None:
+    ms = [memory(f"stored vector {w}", ALICE, at=i) for i, w in enumerate("abc")]
+    bare = dataclasses.replace(memory("no vector here", ALICE), embedding=None)
+    es = [entity("Person a", ALICE), entity("Person b", ALICE)]
+    rs = [relation(es[0], "KNOWS", es[1])]
+    st.apply(WriteBatch(memories_add=[*ms, bare], entities_upsert=es, relations_add=rs))
+    st.apply(WriteBatch(memories_delete=[ms[1].id]))
+    got = st.vectors("memory", [m.id for m in ms] + [bare.id, "no-such-id"])
+    assert set(got) == {ms[0].id, ms[2].id}  # deleted, vector-less and unknown ids are left out
+    for m in (ms[0], ms[2]):
+        assert np.asarray(got[m.id], dtype=np.float32).shape == (DIM,)
+        assert np.allclose(got[m.id], m.embedding, atol=1e-6)
+    ents = st.vectors("entity", [e.id for e in es])
+    assert all(np.allclose(ents[e.id], e.embedding, atol=1e-6) for e in es)
+    rels = st.vectors("relation", [rs[0].id, es[0].id])  # an entity id is not a relation
+    assert list(rels) == [rs[0].id] and np.allclose(rels[rs[0].id], rs[0].embedding, atol=1e-6)
+    assert st.vectors("memory", []) == {}
+
+
 def test_entity_upsert_of_an_existing_id_replaces_only_aliases(st: Store) -> None:
     _, a, _, _ = _populated(st)
     changed = Entity(a.id, "Someone Else", "someone else", "THING", "x", None, None, ts(50), aliases=["ally"])

@@ -2,10 +2,11 @@
 
 Export reads a scope (or the whole store) through the Store contract: memories, entities,
 relations with their validity (closed ones too), mentions, the history of every exported memory,
-and project roles. The Store contract returns records without their vectors, so the vectors
-are recomputed with the memory's embedder from exactly the texts the pipelines embed (a memory's
-speaker and text, an entity's name, a relation's fact); with the embedder that wrote the store,
-that reproduces the stored vectors.
+and project roles, with the vectors the store holds (``Store.vectors``), so a restore searches
+exactly as the source did. A record stored without a vector (none today; possible in stores
+written by other tools) gets one computed with the memory's embedder from the text the pipelines
+embed (a memory's speaker and text, an entity's name, a relation's fact); the header says how
+many (``embeddings``).
 
 Import validates the whole file before touching the store (:func:`._export_format.parse`),
 compares it with what the store holds, and writes the difference in one ``WriteBatch``: all of it
@@ -29,7 +30,7 @@ from graphmem.collab.roles import MEMBER_KIND
 from graphmem.errors import ConstraintViolationError, DimensionMismatchError, ImportFormatError
 from graphmem.models import Entity, MemoryRecord, Relation, Scope, utcnow
 from graphmem.pipeline.add import embed_texts, index_text
-from graphmem.stores.base import WriteBatch
+from graphmem.stores.base import VectorKind, WriteBatch
 
 if TYPE_CHECKING:
     from graphmem.memory import Memory
@@ -77,12 +78,29 @@ def export(memory: Memory, target: str | Path | IO[str], scope: Scope) -> dict[s
     history = [h for m in mems for h in store.history(m.id)]
     docs = _role_docs(memory, scope, {m.run_id for m in mems if m.run_id})
 
-    mem_vecs = _vectors(memory, [index_text(m.memory, m.actor_id) for m in mems])
-    ent_vecs = _vectors(memory, [e.name for e in ents])
-    rel_vecs = _vectors(memory, [r.fact for r in kept])
+    recomputed = 0
+
+    def stored(kind: VectorKind, ids: list[str], texts: list[str]) -> np.ndarray:
+        nonlocal recomputed
+        have = store.vectors(kind, ids)
+        missing = [i for i, rid in enumerate(ids) if rid not in have]
+        fresh = _vectors(memory, [texts[i] for i in missing])
+        recomputed += len(missing)
+        out = np.zeros((len(ids), memory.embedder.dim), dtype=np.float32)
+        for i, rid in enumerate(ids):
+            if rid in have:
+                out[i] = have[rid]
+        for j, i in enumerate(missing):
+            out[i] = fresh[j]
+        return out
+
+    mem_vecs = stored("memory", [m.id for m in mems], [index_text(m.memory, m.actor_id) for m in mems])
+    ent_vecs = stored("entity", [e.id for e in ents], [e.name for e in ents])
+    rel_vecs = stored("relation", [r.id for r in kept], [r.fact for r in kept])
     header = {
         "format": fmt.FORMAT, "version": fmt.VERSION, "created_at": utcnow(), "graphmem": _version(),
-        "store": store.name, "scope": scope.to_dict(), "vectors": fmt.VECTORS, "embeddings": "recomputed",
+        "store": store.name, "scope": scope.to_dict(), "vectors": fmt.VECTORS,
+        "embeddings": {"stored": len(mems) + len(ents) + len(kept) - recomputed, "recomputed": recomputed},
         "embedder": embedder_info(memory.embedder),
     }  # fmt: skip
     lines = [fmt.dumps(header)]

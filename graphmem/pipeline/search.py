@@ -3,18 +3,26 @@
 Signals (each can be switched off in ``SearchConfig.signals``, each reported per result):
 
 * ``vector``: memories nearest the query embedding;
-* ``keyword``: BM25 matches of the query text;
+* ``keyword``: memories sharing words with the query, found by the store's full-text index and
+  scored by graphmem's own BM25 (``_keyword.py``), so every store kind ranks them alike;
 * ``graph``: entities named in the query, expanded one or two hops; memories that mention them
   or that are the provenance of the relations found;
 * ``actor``: the query names a person who said things in scope: their memories nearest the query;
-* ``temporal``: the query names a date or period: memories created in that window;
-* ``recency``: newer candidates first (a small tie-breaker).
+* ``temporal``: the query names a date or period (``_time.py``): memories created in it, nearest
+  the query;
+* ``recency``: newer candidates first (a small tie-breaker);
+* ``context``: the conversation neighbours of the best hits fused from the signals above (the
+  turns just before and after them): an answer often sits next to the turn that matched.
+
+Each signal ranks its memories (equal scores share a rank); a memory's fused score is
+``sum(weight / (rrf_k + rank))`` over its signals, scaled so that first place everywhere is 1.
 
 Scope and filters go into every candidate query, never after a top-k cut.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,14 +30,18 @@ from typing import Any
 
 from graphmem.config import SearchConfig
 from graphmem.embedders.base import Embedder, embed_one
-from graphmem.filters import And, Cond, Filter, matches
+from graphmem.filters import And, Cond, Filter, Or, matches
 from graphmem.models import Entity, MemoryRecord, Relation, Scope, entity_key
-from graphmem.pipeline._time import time_window
+from graphmem.pipeline._keyword import parse_query
+from graphmem.pipeline._keyword import rank as rank_keywords
+from graphmem.pipeline._time import time_windows
 from graphmem.stores.base import Store
 
+#: Every signal, in the order results list them (``SignalsConfig`` and ``WeightsConfig`` fields).
+SIGNALS = ("vector", "keyword", "graph", "actor", "temporal", "recency", "context")
 _WORD = re.compile(r"[\w@'’-]+", re.UNICODE)
 _STOP = frozenset(
-    "a an the and or of to in on at for with by from about as is are was were be been do does did what who "
+    "a an the and or of to in on at for with by from about as is are was were be been do does did what who "  # noqa: SIM905
     "whom whose which when where why how i you he she it we they me him her us them my your his its our their "
     "this that these those there here has have had will would can could should may might not no yes".split()
 )
@@ -73,19 +85,20 @@ def run_search(
     limit: int,
     threshold: float | None,
 ) -> dict[str, Any]:
-    on, w = cfg.signals, cfg.weights
+    on = cfg.signals
     n = max(limit * cfg.candidate_multiplier, 50)
     qv = embed_one(embedder, query)
     cands: dict[str, Candidate] = {}
 
     def add(signal: str, hits: Sequence[tuple[MemoryRecord, float]]) -> None:
-        for rank, (rec, score) in enumerate(hits, start=1):
+        for (rec, score), rank in zip(hits, _tied_ranks([s for _, s in hits]), strict=True):
             cands.setdefault(rec.id, Candidate(rec)).see(signal, rank, float(score))
 
     if on.vector:
         add("vector", store.vector_memories(scope, filters, qv, n))
-    if on.keyword:
-        add("keyword", store.keyword_memories(scope, filters, query, n))
+    if on.keyword and (kq := parse_query(query)) is not None:
+        # the store finds the candidates; graphmem scores them, the same on every store kind
+        add("keyword", rank_keywords(kq, [rec for rec, _ in store.keyword_memories(scope, filters, kq.text, n)]))
 
     named: list[Entity] = store.find_entities(scope, query_keys(query)) if (on.graph or on.actor) else []
     relations: list[tuple[Relation, float]] = []
@@ -97,29 +110,65 @@ def run_search(
             actor_filter: Filter = Cond("actor_id", "in", people)
             add("actor", store.vector_memories(scope, And((filters, actor_filter)) if filters else actor_filter, qv, n))
     if on.temporal:
-        window = time_window(query)
-        if window is not None:
-            start, end = window
-            tf: Filter = And((Cond("created_at", "gte", start), Cond("created_at", "lt", end)))
+        windows = [And((Cond("created_at", "gte", a), Cond("created_at", "lt", b))) for a, b in time_windows(query)]
+        if windows:
+            tf: Filter = windows[0] if len(windows) == 1 else Or(tuple(windows))
             add("temporal", store.vector_memories(scope, And((filters, tf)) if filters else tf, qv, n))
+    if on.context and cands and cfg.context_hits and cfg.context_turns:
+        _context_signal(store, scope, filters, cfg, _fuse(cands, cfg, cfg.context_hits), add)
     if on.recency and cands:
         newest = sorted(cands.values(), key=lambda c: c.record.created_at, reverse=True)
-        for rank, c in enumerate(newest, start=1):
+        for c, rank in zip(newest, _tied_ranks([c.record.created_at for c in newest]), strict=True):
             c.see("recency", rank, 1.0 / rank)
 
-    weights = {s: getattr(w, s) for s in ("vector", "keyword", "graph", "actor", "temporal", "recency") if getattr(on, s)}
-    best = sum(weights.values()) / (cfg.rrf_k + 1) or 1.0
     results = []
-    for c in cands.values():
-        fused = sum(weights[s] / (cfg.rrf_k + r) for s, r in c.ranks.items() if s in weights) / best
+    for c, fused in _fuse(cands, cfg, limit):
         if threshold is not None and fused < threshold:
-            continue
+            break
         item = c.record.to_dict()
         item["score"] = round(fused, 6)
         item["scores"] = {s: round(v, 6) for s, v in c.scores.items()}
         results.append(item)
-    results.sort(key=lambda r: (-r["score"], r["created_at"]))
-    return {"results": results[:limit], "relations": _relation_dicts(relations, limit)}
+    return {"results": results, "relations": _relation_dicts(relations, limit)}
+
+
+def _fuse(cands: dict[str, Candidate], cfg: SearchConfig, top: int) -> list[tuple[Candidate, float]]:
+    """The ``top`` candidates by fused score, best first, with that score: weighted RRF over the
+    signals switched on, scaled so a memory ranked first by every signal scores 1."""
+    on, w = cfg.signals, cfg.weights
+    weights = {s: getattr(w, s) for s in SIGNALS if getattr(on, s)}
+    best = sum(weights.values()) / (cfg.rrf_k + 1) or 1.0
+    fused = [
+        (c, sum(weights[s] / (cfg.rrf_k + r) for s, r in c.ranks.items() if s in weights) / best)
+        for c in cands.values()
+    ]
+    return heapq.nsmallest(top, fused, key=lambda p: (-round(p[1], 9), p[0].record.created_at, p[0].record.id))
+
+
+def _context_signal(
+    store: Store, scope: Scope, filters: Filter | None, cfg: SearchConfig, fused: list[tuple[Candidate, float]],
+    add: Any,
+) -> None:
+    """The neighbours of the best fused hits: what was said just before and after them.
+
+    Answers sit next to the turn that matched ("what did you paint?" / "a sunset"). A neighbour
+    ranks by its hit's fused score divided by its distance in turns; a memory next to two hits
+    takes the better. Its ``scores["context"]`` is that value.
+    """
+    top = [(c, score) for c, score in fused[: cfg.context_hits] if score > 0]
+    around = store.memories_around(
+        scope, filters, [c.record for c, _ in top], cfg.context_turns, cfg.context_seconds
+    )
+    best: dict[str, tuple[MemoryRecord, float]] = {}
+    for c, score in top:
+        steps = {True: 0, False: 0}  # turns away, before and after the hit (each side nearest first)
+        for rec in around.get(c.record.id, []):
+            before = rec.created_at < c.record.created_at
+            steps[before] += 1
+            value = score / steps[before]
+            if rec.id not in best or best[rec.id][1] < value:
+                best[rec.id] = (rec, value)
+    add("context", sorted(best.values(), key=lambda p: (-round(p[1], 9), p[0].created_at, p[0].id)))
 
 
 def _graph_signal(
@@ -150,7 +199,7 @@ def _graph_signal(
         named_type = 0.5 if any(w[:5] in words or any(q.startswith(w[:5]) for q in words) for w in type_words
                                 if len(w) > 3) else 0.0  # fmt: skip
         scored[rid] = (rel, (base[rid][1] if rid in base else 0.0) + cos + named_type)
-    ranked = sorted(scored.values(), key=lambda p: -p[1])
+    ranked = sorted(scored.values(), key=lambda p: (-round(p[1], 6), p[0].created_at, p[0].id))
 
     hits: dict[str, float] = {}
     for rel, score in ranked:
@@ -171,6 +220,21 @@ def _graph_signal(
     )
     add("graph", ranked_memories[:n])
     return ranked
+
+
+def _tied_ranks(keys: Sequence[Any]) -> list[int]:
+    """Competition ranks ("1224") of keys listed best first: equal keys share a rank.
+
+    Scores are compared to six places, as results show them, so the order in which a store lists
+    ties, or a last-bit difference between two stores' float arithmetic, changes no rank.
+    """
+    ranks: list[int] = []
+    prev: Any = None
+    for i, key in enumerate(keys, start=1):
+        key = round(key, 6) if isinstance(key, float) else key
+        ranks.append(ranks[-1] if ranks and key == prev else i)
+        prev = key
+    return ranks
 
 
 def _relation_dicts(relations: list[tuple[Relation, float]], limit: int) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ a scope test over 100k records is a handful of vectorised comparisons, not a Pyt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 import numpy as np
@@ -34,6 +35,8 @@ class Scoped(Protocol):
     def agent_id(self) -> str | None: ...
     @property
     def run_id(self) -> str | None: ...
+    @property
+    def created_at(self) -> str: ...
 
 
 R = TypeVar("R", bound=Scoped)
@@ -79,6 +82,7 @@ class RecordTable(Generic[R]):
         self._scopes = np.zeros((cap, 3), dtype=np.int32)
         self._has_vec = np.zeros(cap, dtype=bool)
         self._flag = np.zeros(cap, dtype=bool)
+        self._time = np.zeros(cap, dtype=np.int64)  # created_at in microseconds since the epoch
         self._vecs: npt.NDArray[np.float32] = np.zeros((cap, dim or 0), dtype=np.float32)
 
     # ---- access --------------------------------------------------------------------------------
@@ -103,6 +107,15 @@ class RecordTable(Generic[R]):
     def has_vector(self, record_id: str) -> bool:
         i = self.index.get(record_id)
         return i is not None and bool(self._has_vec[i])
+
+    def times(self, rows: Indices) -> npt.NDArray[np.int64]:
+        """``created_at`` of these rows, in microseconds since the epoch."""
+        return self._time[rows]
+
+    def vector(self, record_id: str) -> npt.NDArray[np.float32] | None:
+        """A copy of the record's unit vector, or None."""
+        i = self.index.get(record_id)
+        return None if i is None or not self._has_vec[i] else self._vecs[i].copy()
 
     # ---- writes --------------------------------------------------------------------------------
     def set_dim(self, dim: int) -> None:
@@ -133,6 +146,7 @@ class RecordTable(Generic[R]):
             self.records[i] = record
         self._scopes[i] = self._scope_codes(record)
         self._flag[i] = self._flag_fn(record) if self._flag_fn else True
+        self._time[i] = micros([record.created_at])[0]
         if vector is not None:
             self._vecs[i] = _unit(vector, self.dim)
             self._has_vec[i] = True
@@ -152,7 +166,7 @@ class RecordTable(Generic[R]):
             moved = self.records[last]
             self.records[i] = moved
             self.index[moved.id] = i
-            for arr in (self._seq, self._scopes, self._has_vec, self._flag, self._vecs):
+            for arr in (self._seq, self._scopes, self._has_vec, self._flag, self._time, self._vecs):
                 arr[i] = arr[last]
         self.records.pop()
         return removed
@@ -170,6 +184,7 @@ class RecordTable(Generic[R]):
         if n:
             self._scopes[:n] = [self._scope_codes(r) for r in self.records]
         self._flag[:n] = [self._flag_fn(r) if self._flag_fn else True for r in self.records]
+        self._time[:n] = micros([r.created_at for r in self.records])
         with_vec = [i for i, (_, _, b) in enumerate(rows) if b is not None]
         self._has_vec[:n] = False
         self._has_vec[with_vec] = True
@@ -197,6 +212,7 @@ class RecordTable(Generic[R]):
         self._scopes = np.resize(self._scopes, (new_cap, 3))
         self._has_vec = np.resize(self._has_vec, new_cap)
         self._flag = np.resize(self._flag, new_cap)
+        self._time = np.resize(self._time, new_cap)
         vecs = np.zeros((new_cap, self._vecs.shape[1]), dtype=np.float32)
         vecs[:cap] = self._vecs
         self._vecs = vecs
@@ -260,4 +276,24 @@ def _unit(vector: Vector, dim: int | None) -> npt.NDArray[np.float32]:
     if dim is not None and v.shape[0] != dim:
         raise DimensionMismatchError(f"vector of dimension {v.shape[0]}, the store holds dimension {dim}")
     norm = float(np.linalg.norm(v))
-    return v / norm if norm > 0 else v
+    # already unit (every embedder's output is): keep the bits, so a backup round trip is exact
+    return v / norm if norm > 0 and abs(norm - 1.0) > 1e-6 else v
+
+
+def micros(times: list[str]) -> npt.NDArray[np.int64]:
+    """ISO-8601 times as microseconds since the epoch (UTC).
+
+    graphmem writes every time with ``format_time`` ("...T12:00:00.000000+00:00"): those parse in
+    one vectorised call; anything else falls back to ``datetime.fromisoformat``.
+    """
+    if all(len(t) == 32 and t.endswith("+00:00") for t in times):
+        try:
+            return np.array([t[:26] for t in times], dtype="datetime64[us]").astype(np.int64)
+        except ValueError:
+            pass
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    out = []
+    for t in times:
+        dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
+        out.append((dt if dt.tzinfo else dt.replace(tzinfo=UTC)) - epoch)
+    return np.array([d // timedelta(microseconds=1) for d in out], dtype=np.int64)

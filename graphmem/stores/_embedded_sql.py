@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from graphmem.errors import (
     StoreUnavailableError,
 )
 from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector
+from graphmem.pipeline._keyword import MAX_WORDS, STOP_WORDS
 from graphmem.stores.base import WriteBatch
 
 T = TypeVar("T")
@@ -95,6 +97,8 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL);
 """
+#: How ``memories_fts`` splits and stems text (``fts_stems`` asks the same tokenizer).
+FTS_TOKENIZER = re.search(r"tokenize='([^']*)'", SCHEMA)[1]  # type: ignore[index]
 
 MEMORY_COLUMNS = (
     "seq, id, memory, hash, user_id, agent_id, run_id, actor_id, role, metadata, memory_type, "
@@ -227,19 +231,48 @@ def scope_where(scope: Scope, alias: str = "") -> tuple[str, list[str]]:
 
 # ---- keyword queries -------------------------------------------------------------------------
 _WORD = re.compile(r"\w+", re.UNICODE)
-_MAX_TERMS = 32
-#: Words too common to say anything about relevance; dropped unless the query has nothing else.
-STOP_WORDS = frozenset(
-    {
-        "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been",
-        "before", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have",
-        "he", "her", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me",
-        "my", "no", "not", "of", "on", "or", "our", "out", "over", "she", "so", "than", "that", "the",
-        "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "up", "us",
-        "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
-        "with", "would", "you", "your",
-    }
-)  # fmt: skip
+# graphmem asks for every form of every query term (pipeline/_keyword.py), up to MAX_WORDS words;
+# the stop words are the scorer's, so no word graphmem asks for is dropped here.
+_MAX_TERMS = MAX_WORDS
+
+
+class _FtsStems:
+    """What each word indexes as in ``memories_fts``, asked of SQLite's own tokenizer, cached.
+
+    graphmem asks for every inflection of a query word ("bill billed billing bills"); the porter
+    tokenizer indexes them as one token, and FTS5 would score that token once per copy. Keeping
+    one word per token makes the same match set at the cost of one query word.
+    """
+
+    _MAX_CACHED = 50_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._conn: sqlite3.Connection | None = None
+
+    def __call__(self, words: Sequence[str]) -> list[tuple[str, ...]]:
+        with self._lock:
+            missing = [w for w in dict.fromkeys(words) if w not in self._cache]
+            if missing:
+                if self._conn is None:
+                    self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+                    self._conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZER}')")
+                    self._conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+                conn = self._conn
+                conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", list(enumerate(missing, 1)))
+                found: dict[int, list[str]] = {}
+                for doc, term in conn.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
+                    found.setdefault(doc, []).append(term)
+                conn.execute("DELETE FROM t")
+                if len(self._cache) + len(missing) > self._MAX_CACHED:
+                    self._cache.clear()
+                for i, w in enumerate(missing, 1):
+                    self._cache[w] = tuple(found.get(i, ()))
+            return [self._cache.get(w, (w,)) for w in words]
+
+
+fts_stems = _FtsStems()
 
 
 def fts_query(text: str, scope: Scope) -> str | None:
@@ -248,12 +281,20 @@ def fts_query(text: str, scope: Scope) -> str | None:
     FTS5 has its own syntax (quotes, ``AND``/``NEAR``, ``col:``, ``*``, ``^``). Splitting on word
     characters and quoting every term leaves none of it, whatever the input holds. The terms are
     ORed and confined to the ``memory`` and ``actor_id`` columns; each set scope key adds ``AND`` its
-    scope token.
+    scope token. Words the tokenizer indexes alike are asked for once.
     """
-    words = list(dict.fromkeys(w.casefold() for w in _WORD.findall(text)))
+    # lower(), not casefold(): FTS5 folds case only ("ß" stays), as graphmem's scorer does
+    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
     terms = [w for w in words if w not in STOP_WORDS] or words
     if not terms:
         return None
+    try:
+        first: dict[tuple[str, ...], str] = {}
+        for term, tokens in zip(terms, fts_stems(terms), strict=True):
+            first.setdefault(tokens, term)
+        terms = list(first.values())
+    except sqlite3.Error:  # only an optimisation: ask for every word
+        pass
     query = (
         "{memory actor_id} : ("
         + " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:_MAX_TERMS])

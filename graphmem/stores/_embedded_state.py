@@ -263,7 +263,12 @@ class State:
         An edge is followed only when the relation and the entity at its far end are both in
         ``scope``, and the walk starts only from entities in scope, so it never leaves the scope.
         """
-        frontier = [e for e in dict.fromkeys(entity_ids) if self._entity_in(scope, e)]
+        keys = scope.items()  # once, not per edge: hub entities have thousands of edges
+
+        def inside(obj: Relation | Entity | None) -> bool:
+            return obj is not None and all(getattr(obj, k) == v for k, v in keys)
+
+        frontier = [e for e in dict.fromkeys(entity_ids) if inside(self.entities.get(e))]
         visited = set(frontier)
         taken: set[str] = set()
         out: list[Relation] = []
@@ -273,11 +278,13 @@ class State:
             for node in frontier:
                 edges = chain(self.graph.out_edges(node, keys=True), self.graph.in_edges(node, keys=True))
                 for u, v, rid in edges:
+                    if rid in taken:
+                        continue
                     r = self.relations.get(rid)
-                    if rid in taken or r is None or not r.is_current or not scope.contains(r):
+                    if r is None or not r.is_current or not inside(r):
                         continue
                     other = v if u == node else u
-                    if not self._entity_in(scope, other):
+                    if not inside(self.entities.get(other)):
                         continue
                     taken.add(rid)
                     layer.append(r)
@@ -290,10 +297,6 @@ class State:
                 break
             frontier = next_frontier
         return out[:limit]
-
-    def _entity_in(self, scope: Scope, entity_id: str) -> bool:
-        e = self.entities.get(entity_id)
-        return e is not None and scope.contains(e)
 
     def relation_order(self, r: Relation) -> tuple[str, str, int]:
         """Sort key for "newest valid_from first" (with ``reverse=True``), stable on ties."""

@@ -22,11 +22,16 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import zip_longest
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
-from graphmem.filters import Filter
-from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector
+from graphmem.filters import And, Cond, Filter
+from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector, format_time
+
+#: The record kinds that carry a vector.
+VectorKind = Literal["memory", "entity", "relation"]
 
 
 @dataclass
@@ -139,6 +144,36 @@ class Store(ABC):
     ) -> list[MemoryRecord]:
         """Memories in scope matching ``filters``, ordered by ``created_at``."""
 
+    def memories_around(
+        self, scope: Scope, filters: Filter | None, memories: Sequence[MemoryRecord], k: int, seconds: float
+    ) -> dict[str, list[MemoryRecord]]:
+        """For each of ``memories``, its conversation neighbours: up to ``k`` memories created just
+        before it and ``k`` just after it, in scope, matching ``filters``, at most ``seconds`` away.
+
+        Returns memory id -> neighbours, nearest first, before and after alternating (before
+        first). Equal times are ordered by id, descending before the memory and ascending after
+        it; memories created at the very same time as it are not its neighbours. This default
+        asks ``list_memories`` twice per memory; a store may answer in one go (both built-in
+        stores do, and a contract test holds them to this default's answers).
+        """
+        out: dict[str, list[MemoryRecord]] = {}
+        if k <= 0:
+            return out
+        for m in memories:
+            t = datetime.fromisoformat(m.created_at)
+            lo, hi = format_time(t - timedelta(seconds=seconds)), format_time(t + timedelta(seconds=seconds))
+            sides = []
+            for window, newest_first in (
+                (And((Cond("created_at", "gte", lo), Cond("created_at", "lt", m.created_at))), True),
+                (And((Cond("created_at", "gt", m.created_at), Cond("created_at", "lte", hi))), False),
+            ):
+                # headroom over k, so ties at the cut are ordered by id here, as on every store
+                found = self.list_memories(scope, And((filters, window)) if filters else window, 4 * k, newest_first)
+                found.sort(key=lambda r: (r.created_at, r.id), reverse=newest_first)
+                sides.append(found[:k])
+            out[m.id] = [r for pair in zip_longest(*sides) for r in pair if r is not None]
+        return out
+
     @abstractmethod
     def count_memories(self, scope: Scope | None = None) -> int:
         """How many memories are in ``scope`` (all of them for ``None``)."""
@@ -213,6 +248,14 @@ class Store(ABC):
     @abstractmethod
     def vector_relations(self, scope: Scope, vector: Vector, k: int) -> list[tuple[Relation, float]]:
         """The ``k`` current relations whose fact embedding is closest to ``vector``."""
+
+    @abstractmethod
+    def vectors(self, kind: VectorKind, ids: Sequence[str]) -> dict[str, Vector]:
+        """The stored vectors of the ``kind`` records with these ids, as unit float32 arrays.
+
+        Ids that are unknown or have no vector are left out. Backups read vectors here, so an
+        export holds exactly what the store searches with.
+        """
 
     # ---- history ---------------------------------------------------------------------------
     @abstractmethod

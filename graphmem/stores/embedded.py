@@ -30,6 +30,8 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,12 +39,23 @@ import numpy as np
 
 from graphmem.errors import DimensionMismatchError, EmbeddingError, InvalidInputError, StoreError
 from graphmem.filters import Filter, matches
-from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector, new_id, utcnow
+from graphmem.models import (
+    Entity,
+    HistoryEvent,
+    MemoryRecord,
+    Relation,
+    Scope,
+    Vector,
+    format_time,
+    new_id,
+    utcnow,
+)
 from graphmem.stores import _embedded_sql as sql
+from graphmem.stores._embedded_cache import RecordTable, micros
 from graphmem.stores._embedded_sql import Deleted, Seqs, copy_entity, copy_memory, copy_relation, run_sqlite
 from graphmem.stores._embedded_state import State
 from graphmem.stores._file_lock import FileLock
-from graphmem.stores.base import Store, WriteBatch
+from graphmem.stores.base import Store, VectorKind, WriteBatch
 
 log = logging.getLogger(__name__)
 
@@ -445,6 +458,31 @@ class EmbeddedStore(Store):
 
             return run_sqlite(run, "keyword search")
 
+    def memories_around(
+        self, scope: Scope, filters: Filter | None, memories: Sequence[MemoryRecord], k: int, seconds: float
+    ) -> dict[str, list[MemoryRecord]]:
+        """Binary searches in the scope's ``created_at`` array (cached as integers), sorted once."""
+        if k <= 0 or not memories:
+            return {}
+        span = timedelta(seconds=seconds)
+        with self._lock:
+            self._refresh()
+            table = self._state.memories
+            rows = table.select(scope)
+            times = table.times(rows)
+            order = np.argsort(times, kind="stable")
+            rows, times = rows[order], times[order]
+            out: dict[str, list[MemoryRecord]] = {}
+            for m in memories:
+                t = datetime.fromisoformat(m.created_at)
+                at, lo, hi = micros([m.created_at, format_time(t - span), format_time(t + span)])
+                b0, b1 = np.searchsorted(times, [lo, at], side="left")  # lo <= time < at
+                a0, a1 = np.searchsorted(times, [at, hi], side="right")  # at < time <= hi
+                before = _nearest(table, rows[b0:b1][::-1], times[b0:b1][::-1], k, filters, newest_first=True)
+                after = _nearest(table, rows[a0:a1], times[a0:a1], k, filters, newest_first=False)
+                out[m.id] = [copy_memory(r) for pair in zip_longest(before, after) for r in pair if r is not None]
+            return out
+
     def memories_mentioning(
         self, scope: Scope, filters: Filter | None, entity_ids: Sequence[str], k: int
     ) -> list[tuple[MemoryRecord, list[str]]]:
@@ -562,6 +600,19 @@ class EmbeddedStore(Store):
                 (copy_relation(r), s) for r, s in table.nearest(vector, table.select(scope, flagged=True), k)
             ]
 
+    def vectors(self, kind: VectorKind, ids: Sequence[str]) -> dict[str, Vector]:
+        with self._lock:
+            self._refresh()
+            table: RecordTable[Any]
+            if kind == "memory":
+                table = self._state.memories
+            elif kind == "entity":
+                table = self._state.entities
+            else:
+                table = self._state.relations
+            found = ((i, table.vector(i)) for i in ids)
+            return {i: v for i, v in found if v is not None}
+
     # ---- history ---------------------------------------------------------------------------------
     def history(self, memory_id: str) -> list[HistoryEvent]:
         with self._lock:
@@ -620,3 +671,26 @@ def _batch_dim(batch: WriteBatch) -> int | None:
     if len(dims) > 1:
         raise DimensionMismatchError(f"one batch holds vectors of dimensions {sorted(dims)}")
     return dims.pop() if dims else None
+
+
+def _nearest(
+    table: RecordTable[MemoryRecord], rows: Any, times: Any, k: int, filters: Filter | None, *, newest_first: bool
+) -> list[MemoryRecord]:
+    """Up to ``k`` of ``rows`` (listed nearest in time first) that match ``filters``.
+
+    Ties in time are ordered by id, descending before a memory and ascending after it, as on
+    Neo4j; only the few nearest are looked at (more while the filter rejects).
+    """
+    found: list[MemoryRecord] = []
+    start, n = 0, len(rows)
+    while start < n and len(found) < k:
+        end = min(n, start + 4 * k)
+        while end < n and times[end] == times[end - 1]:  # a tie is never split
+            end += 1
+        chunk = sorted(
+            ((int(times[j]), table.records[rows[j]]) for j in range(start, end)),
+            key=lambda p: (p[0], p[1].id), reverse=newest_first,
+        )  # fmt: skip
+        found += [r for _, r in chunk if filters is None or matches(filters, r)]
+        start = end
+    return found[:k]

@@ -15,19 +15,32 @@ scope and filters are applied inside the same query right after the procedure, o
 over-fetched candidate list, and the store asks again with a larger list when too few survive:
 
 1. Count the records in scope (an index seek on the scope's most selective key, stopping just
-   past ``exact_search_limit``) and in total (Neo4j's count store).
-2. A scope of at most ``exact_search_limit`` records is searched exactly instead: cosine
-   (``vector.similarity.cosine``, the index's own scale) over the scope's records, so a small
-   scope next to a busy one is never starved and never approximated.
-3. Otherwise fetch ``k * total / in_scope * 2`` candidates (8x with a filter) from the index,
-   keep those in scope that match the filter, and while fewer than ``k`` survive and the index
-   had more, fetch 4x as many. Once the fetch would cover the whole index, the exact search
-   answers instead. Keyword search works the same way, and stops when Lucene has no more hits.
+   past 20,000 or ``exact_search_limit``) and in total (Neo4j's count store). Counts are
+   reused for a few seconds: they only decide how candidates are gathered, never which.
+2. A small scope is searched exactly instead: cosine (``vector.similarity.cosine``, the index's
+   own scale) over the scope's records, so a small scope next to a busy one is never starved
+   and never approximated. Small means at most ``exact_search_limit`` records when it is set,
+   else not much more than the index path would rescore (below).
+3. Otherwise fetch ``k * total / in_scope * 2`` candidates (8x with a filter, at least ``2k``)
+   from the index, keep those in scope that match the filter, and while fewer than ``k``
+   survive and the index had more, fetch 4x as many. Once the fetch would cover the whole
+   index, the exact search answers instead. Keyword search works the same way, and stops when
+   Lucene has no more hits.
+
+The vector indexes are int8-quantized (several times faster to search than float32 ones on a
+JVM without the vector API); their scores are approximate, so the candidates that survive the
+scope are rescored exactly, and both paths report the same scores. The full-text indexes are
+updated just after commit rather than inside it (a synchronous update costs every write about
+10 ms); keyword search first waits for pending updates, so it sees every committed write.
+
+**Round trips.** Reads are single auto-commit queries returning one record (``collect`` of the
+rows: the driver's cost is per record), retried on transient errors like managed transactions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import random
@@ -35,7 +48,11 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import zip_longest
 from typing import Any, TypeVar
+
+import numpy as np
 
 from graphmem._cypher import cypher, cypher_script
 from graphmem.errors import (
@@ -47,9 +64,9 @@ from graphmem.errors import (
     StoreUnavailableError,
 )
 from graphmem.filters import Filter
-from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector, utcnow
+from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector, format_time, utcnow
 from graphmem.stores import _neo4j_params as p
-from graphmem.stores.base import Store, WriteBatch
+from graphmem.stores.base import Store, VectorKind, WriteBatch
 
 try:
     import neo4j
@@ -69,6 +86,13 @@ _BASE_SCHEMA = frozenset(
 )
 #: Auto-commit work (schema, reset) is not retried by the driver; these are worth one more try.
 _RETRYABLE = (nx.TransientError, nx.ServiceUnavailable, nx.SessionExpired)
+#: ``vectors(kind, ...)``: the query of each kind.
+_VECTOR_QUERIES = {"memory": "memories_vectors", "entity": "entities_vectors", "relation": "relations_vectors"}  # fmt: skip
+#: Counting a scope stops here when ``exact_search_limit`` is automatic. The index is the cheaper
+#: first try long before; the count still sizes the first fetch, and is remembered (``_COUNT_TTL``).
+_AUTO_COUNT_LIMIT = 20_000
+#: Seconds a scope's record count is reused by candidate searches (see ``Neo4jStore._count``).
+_COUNT_TTL = 5.0
 
 
 class Neo4jStore(Store):
@@ -83,8 +107,8 @@ class Neo4jStore(Store):
         username: Omit, with ``password``, for a server without authentication.
         password: Never logged nor put in an error message.
         database: The database to use (Community has only ``neo4j``).
-        exact_search_limit: Scopes with at most this many records are vector-searched exactly
-            (see the module docstring).
+        exact_search_limit: Scopes with at most this many records are vector-searched exactly;
+            ``None`` (the default) decides by cost (see the module docstring).
         lock_timeout: Seconds a writer waits for the writer lock (:meth:`write_lock`), and the
             longest the server lets one holder keep it.
         **driver_kwargs: Passed to :func:`neo4j.GraphDatabase.driver`, e.g.
@@ -103,7 +127,7 @@ class Neo4jStore(Store):
         password: str | None = None,
         database: str = "neo4j",
         *,
-        exact_search_limit: int = 2000,
+        exact_search_limit: int | None = None,
         lock_timeout: float = 120.0,
         **driver_kwargs: Any,
     ) -> None:
@@ -118,6 +142,10 @@ class Neo4jStore(Store):
         self._password = password
         self._dim: int | None = None
         self._prepared = False
+        #: (kind, cap, scope) -> (when, in scope, in all, learnt empty under the writer lock)
+        self._counts: dict[tuple[Any, ...], tuple[float, int, int, bool]] = {}
+        self._lock_owner: int | None = None  # the thread holding write_lock()
+        self._retry_time = float(driver_kwargs.get("max_transaction_retry_time", 30.0))
         auth = neo4j.basic_auth(username, password or "") if username is not None else None
         # Every graphmem property is optional, so a young database warns about "unknown" property
         # keys on almost every query; those warnings say nothing, the other categories stay on.
@@ -147,24 +175,53 @@ class Neo4jStore(Store):
         except DRIVER_ERRORS as e:
             raise translate(e, self.url, self._password) from None
 
-    def _session(self) -> neo4j.Session:
+    def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
         # A new session per call: sessions are cheap, and one never outlives a server restart.
-        return self._driver.session(database=self.database, bookmark_manager=self._bookmarks)
+        return self._driver.session(
+            database=self.database, bookmark_manager=self._bookmarks, default_access_mode=access_mode
+        )
 
     def _read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """One read query as an auto-commit transaction, retried like the driver's managed ones.
+
+        Auto-commit: one round trip (a managed transaction adds its COMMIT), and a read has
+        nothing to commit. Transient failures are retried with backoff for up to the driver's
+        ``max_transaction_retry_time``, as ``execute_read`` would.
+        """
         self._prepare()
         query = cypher(name)
+        deadline = time.monotonic() + self._retry_time
+        for attempt in itertools.count():
+            try:
+                with self._errors(), self._session(neo4j.READ_ACCESS) as session:
+                    # Not Result.data(): it walks every nested value again (a third of a search's
+                    # client time); these queries return maps and lists, already plain Python.
+                    return [dict(zip(r.keys(), r.values(), strict=True)) for r in session.run(query, params)]
+            except StoreError as e:
+                cause = e.__context__
+                retryable = isinstance(cause, (nx.Neo4jError, nx.DriverError)) and cause.is_retryable()
+                pause = min(0.1 * 2**attempt, 1.0) * (0.8 + 0.4 * random.random())
+                if not retryable or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
-            return tx.run(query, params).data()
+    def _rows(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """The ``rows`` list of a query that returns one record, ``collect(...) AS rows``.
 
-        with self._errors(), self._session() as session:
-            return session.execute_read(work)
+        Queries return their results collected into one record: the driver spends tens of
+        microseconds on every record it receives, and next to nothing on a list inside one.
+        """
+        rows: list[dict[str, Any]] = self._read(name, **params)[0]["rows"]
+        return rows
 
     def _write(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
         self._prepare()
-        with self._errors(), self._session() as session:
-            return session.execute_write(work)
+        try:
+            with self._errors(), self._session() as session:
+                return session.execute_write(work)
+        finally:
+            self._counts.clear()
 
     def _auto(self, name: str, /, *, script: bool = False, **params: Any) -> None:
         """Auto-commit statements (schema commands, ``IN TRANSACTIONS``), retried with backoff."""
@@ -213,10 +270,13 @@ class Neo4jStore(Store):
             try:
                 tx = self._take_writer_lock(session)
                 self._writer_depth = 1
+                self._lock_owner = threading.get_ident()
                 try:
                     yield
                 finally:
                     self._writer_depth = 0
+                    self._lock_owner = None
+                    self._counts.clear()  # what was learnt under the lock holds only under it
                     # Rolling back writes nothing; a failure here (the server timed the lock out,
                     # or went away) only means the lock is already released.
                     with contextlib.suppress(*DRIVER_ERRORS):
@@ -377,23 +437,45 @@ class Neo4jStore(Store):
         return self._write(work)
 
     def reset(self) -> None:
-        self._auto("reset")
+        try:
+            self._auto("reset")
+        finally:
+            self._counts.clear()
 
     # ---- memories --------------------------------------------------------------------------
     def get_memories(self, ids: Sequence[str]) -> list[MemoryRecord]:
         if not ids:
             return []
-        found = {r["memory"]["id"]: r["memory"] for r in self._read("memories_get", ids=list(set(ids)))}
+        found = {r["memory"]["id"]: r["memory"] for r in self._rows("memories_get", ids=list(set(ids)))}
         return [p.to_memory(found[i]) for i in ids if i in found]
 
     def list_memories(
         self, scope: Scope, filters: Filter | None = None, limit: int | None = 100, newest_first: bool = True
     ) -> list[MemoryRecord]:
-        rows = self._read(
+        rows = self._rows(
             "memories_list", **p.scope_params(scope), filter=p.compile_filter(filters),
             newest_first=newest_first, limit=_NO_LIMIT if limit is None else max(limit, 0),
         )  # fmt: skip
         return [p.to_memory(r["memory"]) for r in rows]
+
+    def memories_around(
+        self, scope: Scope, filters: Filter | None, memories: Sequence[MemoryRecord], k: int, seconds: float
+    ) -> dict[str, list[MemoryRecord]]:
+        if k <= 0 or not memories:
+            return {}
+        rows = []
+        for m in memories:
+            t = datetime.fromisoformat(m.created_at)
+            rows.append({"id": m.id, "t": m.created_at, "lo": format_time(t - timedelta(seconds=seconds)),
+                         "hi": format_time(t + timedelta(seconds=seconds))})  # fmt: skip
+        found = self._rows(
+            "memories_around", **p.scope_params(scope), filter=p.compile_filter(filters), rows=rows, k=k
+        )
+        out: dict[str, list[MemoryRecord]] = {}
+        for row in found:  # before and after alternate, nearest first, before first
+            pairs = zip_longest(row["before"], row["after"])
+            out[row["id"]] = [p.to_memory(r) for pair in pairs for r in pair if r is not None]
+        return out
 
     def count_memories(self, scope: Scope | None = None) -> int:
         return int(self._read("memories_count", **p.scope_params(scope or Scope()), cap=_NO_LIMIT)[0]["n"])
@@ -413,15 +495,13 @@ class Neo4jStore(Store):
         if not lucene or k <= 0:
             return []
         params = dict(p.scope_params(scope), filter=p.compile_filter(filters), query=lucene)
-        cap = self.exact_search_limit + 1
-        counts = self._read("memories_count", **p.scope_params(scope), cap=cap)[0]
-        if counts["n"] == 0:
+        in_scope, total = self._count("memories", p.scope_params(scope))
+        if in_scope == 0:
             return []
-        fetch = self._first_fetch(
-            k, counts["n"], counts["total"], capped=counts["n"] >= cap, filtered=filters is not None
-        )
+        capped = in_scope >= self._count_cap
+        fetch = self._first_fetch(k, in_scope, total, capped=capped, filtered=filters is not None)
         while True:
-            result = self._read("memories_keyword", **params, fetch=fetch)[0]
+            result = self._read("memories_keyword", **params, fetch=fetch, k=k)[0]
             rows = result["rows"]
             if len(rows) >= k or result["fetched"] < fetch:  # enough, or Lucene has no more hits
                 break
@@ -434,7 +514,7 @@ class Neo4jStore(Store):
     ) -> list[tuple[MemoryRecord, list[str]]]:
         if not entity_ids or k <= 0:
             return []
-        rows = self._read(
+        rows = self._rows(
             "memories_mentioning", **p.scope_params(scope), filter=p.compile_filter(filters),
             entity_ids=list(entity_ids), k=k,
         )  # fmt: skip
@@ -443,14 +523,14 @@ class Neo4jStore(Store):
     def mentions(self, memory_ids: Sequence[str]) -> dict[str, list[str]]:
         if not memory_ids:
             return {}
-        rows = self._read("mentions_get", ids=list(dict.fromkeys(memory_ids)))
+        rows = self._rows("mentions_get", ids=list(dict.fromkeys(memory_ids)))
         return {r["id"]: sorted(r["entity_ids"]) for r in rows}
 
     # ---- entities --------------------------------------------------------------------------
     def find_entities(self, scope: Scope, keys: Sequence[str], *, exact: bool = False) -> list[Entity]:
         if not keys:
             return []
-        rows = self._read("entities_find", **p.scope_params(scope, exact=exact), keys=list(keys))
+        rows = self._rows("entities_find", **p.scope_params(scope, exact=exact), keys=list(keys))
         return [p.to_entity(r["entity"]) for r in rows]
 
     def vector_entities(
@@ -463,7 +543,7 @@ class Neo4jStore(Store):
 
     def list_entities(self, scope: Scope, limit: int | None = None) -> list[Entity]:
         limit = _NO_LIMIT if limit is None else limit
-        rows = self._read("entities_list", **p.scope_params(scope), limit=limit)
+        rows = self._rows("entities_list", **p.scope_params(scope), limit=limit)
         return [p.to_entity(r["entity"]) for r in rows]
 
     # ---- relations -------------------------------------------------------------------------
@@ -484,7 +564,7 @@ class Neo4jStore(Store):
         if entity_ids is not None or source_ids is not None:
             # The query then starts from those entities; a null anchor keeps the scope seek idle.
             params.update(anchor_user_id=None, anchor_agent_id=None, anchor_run_id=None, anchor_all=None)
-        rows = self._read(
+        rows = self._rows(
             "relations_list", **params,
             entity_ids=None if entity_ids is None else list(entity_ids),
             source_ids=None if source_ids is None else list(source_ids),
@@ -497,7 +577,7 @@ class Neo4jStore(Store):
     def expand(self, scope: Scope, entity_ids: Sequence[str], hops: int, limit: int) -> list[Relation]:
         if not entity_ids or limit <= 0:
             return []
-        rows = self._read(
+        rows = self._rows(
             "relations_expand", **p.scope_params(scope), entity_ids=list(entity_ids),
             hops=min(max(hops, 1), 2), limit=limit,
         )  # fmt: skip
@@ -509,22 +589,76 @@ class Neo4jStore(Store):
         rows = self._vector_search("relations", params, k, filtered=False)
         return [(p.to_relation(r["relation"]), float(r["score"])) for r in rows]
 
+    def vectors(self, kind: VectorKind, ids: Sequence[str]) -> dict[str, Vector]:
+        if not ids:
+            return {}
+        rows = self._rows(_VECTOR_QUERIES[kind], ids=list(dict.fromkeys(ids)))
+        return {r["id"]: _unit(r["embedding"]) for r in rows}
+
     # ---- history ---------------------------------------------------------------------------
     def history(self, memory_id: str) -> list[HistoryEvent]:
-        return [p.to_history(r["event"]) for r in self._read("history_get", memory_id=memory_id)]
+        return [p.to_history(r["event"]) for r in self._rows("history_get", memory_id=memory_id)]
 
     def get_docs(self, kind: str, keys: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
-        rows = self._read("docs_get", kind=kind, keys=list(keys) if keys is not None else None)
+        rows = self._rows("docs_get", kind=kind, keys=list(keys) if keys is not None else None)
         return {r["key"]: json.loads(r["value"]) for r in rows}
 
     # ---- candidate search (module docstring) ---------------------------------------------------
+    def _count(self, kind: str, params: dict[str, Any]) -> tuple[int, int]:
+        """``(records in scope, records in all)`` of ``<kind>_count``, the first capped.
+
+        Counting stops just past the exact-search limit: a bigger scope's size only sizes the
+        first fetch, and an underestimate there only makes that fetch larger. Non-zero counts
+        are remembered for a few seconds (forgotten at this store's own writes): a search asks
+        for the same scope's size several times, and a stale size only changes how the
+        candidates are gathered (exactly, or from the index with a larger or smaller first
+        fetch), never which ones are found. An empty scope answers no search, so "empty" is
+        only remembered by the thread holding :meth:`write_lock`, until it writes or lets go:
+        meanwhile no other graphmem writer can fill the scope (an add resolving many new names
+        in a new scope asks for the same empty scope once per name).
+        """
+        cap = self._count_cap
+        key = (kind, cap, *(params.get(name) for name in ("user_id", "agent_id", "run_id", "exact")))
+        now = time.monotonic()
+        held = self._lock_owner == threading.get_ident()
+        cached = self._counts.get(key)
+        if cached is not None and (held if cached[3] else now - cached[0] < _COUNT_TTL):
+            return cached[1], cached[2]
+        row = self._read(f"{kind}_count", **params, cap=cap)[0]
+        in_scope, total = int(row["n"]), int(row["total"])
+        if in_scope or held:
+            if len(self._counts) > 1024:  # many scopes: start over rather than grow
+                self._counts.clear()
+            self._counts[key] = (now, in_scope, total, not in_scope)
+        return in_scope, total
+
+    @property
+    def _count_cap(self) -> int:
+        """Where counting a scope stops: just past the size that decides anything."""
+        return (_AUTO_COUNT_LIMIT if self.exact_search_limit is None else self.exact_search_limit) + 1
+
+    def _exact_first(self, in_scope: int, fetch: int, *, capped: bool, filtered: bool) -> bool:
+        """Whether to search the scope exactly rather than over-fetch from the index first.
+
+        With ``exact_search_limit`` unset, by cost: the exact search reads every embedding in
+        scope, the index path about as much per candidate it rescores, so a scope not much
+        larger than the first fetch is searched exactly. A filter is checked before the
+        embedding is read, so a filtered exact search reads only the records that pass: it
+        stays the cheaper choice up to a larger scope.
+        """
+        if self.exact_search_limit is not None:
+            return in_scope <= self.exact_search_limit
+        return not capped and in_scope <= fetch * (8 if filtered else 2)
+
     @staticmethod
     def _first_fetch(k: int, in_scope: int, total: int, *, capped: bool, filtered: bool) -> int:
         """Candidates to ask the index for first: enough for ``k`` if the scope's share holds."""
         if capped:  # counting stopped early: the scope is big, assume at least half of everything
             in_scope = max(in_scope, total // 2)
         factor = 8 if filtered else 2
-        return max(math.ceil(k * total / max(in_scope, 1) * factor), 4 * k, 32)
+        # The index ranks by quantized vectors and survivors are rescored exactly: twice k
+        # candidates keep the exact top k in practice (the index-and-exact agreement tests).
+        return max(math.ceil(k * total / max(in_scope, 1) * factor), 2 * k, 32)
 
     def _vector_search(
         self, kind: str, params: dict[str, Any], k: int, *, filtered: bool
@@ -533,17 +667,14 @@ class Neo4jStore(Store):
         if k <= 0:
             return []
         count_params = {key: v for key, v in params.items() if key not in ("filter", "vector")}
-        # Counting stops just past the exact-search limit: a bigger scope's size only sizes the
-        # first fetch, and an underestimate there only makes that fetch larger.
-        cap = self.exact_search_limit + 1
-        counts = self._read(f"{kind}_count", **count_params, cap=cap)[0]
-        in_scope, total = int(counts["n"]), int(counts["total"])
+        in_scope, total = self._count(kind, count_params)
         if in_scope == 0:
             return []
-        fetch = self._first_fetch(k, in_scope, total, capped=in_scope >= cap, filtered=filtered)
-        if in_scope > self.exact_search_limit:
+        capped = in_scope >= self._count_cap
+        fetch = self._first_fetch(k, in_scope, total, capped=capped, filtered=filtered)
+        if not self._exact_first(in_scope, fetch, capped=capped, filtered=filtered):
             while fetch < total:
-                result = self._read(f"{kind}_vector_index", **params, fetch=fetch)[0]
+                result = self._read(f"{kind}_vector_index", **params, fetch=fetch, k=k)[0]
                 rows: list[dict[str, Any]] = result["rows"]
                 if len(rows) >= k:
                     rows.sort(key=_best_first)
@@ -551,7 +682,7 @@ class Neo4jStore(Store):
                 if result["fetched"] < fetch:
                     break  # the approximate index gave up early: only the exact search can be sure
                 fetch *= 4
-        return self._read(f"{kind}_vector_exact", **params, k=k)
+        return self._rows(f"{kind}_vector_exact", **params, k=k)
 
 
 def _batch_dim(batch: WriteBatch) -> int | None:
@@ -564,6 +695,14 @@ def _batch_dim(batch: WriteBatch) -> int | None:
         if item.embedding is not None:
             return len(item.embedding)
     return None
+
+
+def _unit(values: Sequence[float]) -> Vector:
+    """A stored embedding as a unit float32 array (as every store hands vectors back)."""
+    vec = np.asarray(values, dtype=np.float32)
+    norm = float(np.linalg.norm(vec))
+    # already unit (every embedder's output is): keep the bits, so a backup round trip is exact
+    return vec / norm if norm > 0 and abs(norm - 1.0) > 1e-6 else vec
 
 
 def _best_first(row: dict[str, Any]) -> tuple[float, str]:
