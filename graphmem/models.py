@@ -35,6 +35,14 @@ CORE_TYPES = frozenset(
 )  # fmt: skip
 
 
+def unit_vector(values: Any) -> Vector:
+    """``values`` as a float32 unit vector. A vector already of unit length (every embedder's
+    output is) keeps its exact bits, so storing, reading and re-exporting never drifts."""
+    v = np.asarray(values, dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 and abs(norm - 1.0) > 1e-6 else v
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

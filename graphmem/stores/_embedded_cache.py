@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphmem.errors import DimensionMismatchError
-from graphmem.models import Scope, Vector
+from graphmem.models import Scope, Vector, unit_vector
 
 Indices = npt.NDArray[np.intp]
 
@@ -272,12 +272,10 @@ class RecordTable(Generic[R]):
 
 
 def _unit(vector: Vector, dim: int | None) -> npt.NDArray[np.float32]:
-    v = np.asarray(vector, dtype=np.float32).reshape(-1)
+    v = unit_vector(vector)
     if dim is not None and v.shape[0] != dim:
         raise DimensionMismatchError(f"vector of dimension {v.shape[0]}, the store holds dimension {dim}")
-    norm = float(np.linalg.norm(v))
-    # already unit (every embedder's output is): keep the bits, so a backup round trip is exact
-    return v / norm if norm > 0 and abs(norm - 1.0) > 1e-6 else v
+    return v
 
 
 def micros(times: list[str]) -> npt.NDArray[np.int64]:

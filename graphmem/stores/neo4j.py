@@ -52,8 +52,6 @@ from datetime import datetime, timedelta
 from itertools import zip_longest
 from typing import Any, TypeVar
 
-import numpy as np
-
 from graphmem._cypher import cypher, cypher_script
 from graphmem.errors import (
     ConstraintViolationError,
@@ -64,7 +62,17 @@ from graphmem.errors import (
     StoreUnavailableError,
 )
 from graphmem.filters import Filter
-from graphmem.models import Entity, HistoryEvent, MemoryRecord, Relation, Scope, Vector, format_time, utcnow
+from graphmem.models import (
+    Entity,
+    HistoryEvent,
+    MemoryRecord,
+    Relation,
+    Scope,
+    Vector,
+    format_time,
+    unit_vector,
+    utcnow,
+)
 from graphmem.stores import _neo4j_params as p
 from graphmem.stores.base import Store, VectorKind, WriteBatch
 
@@ -593,7 +601,7 @@ class Neo4jStore(Store):
         if not ids:
             return {}
         rows = self._rows(_VECTOR_QUERIES[kind], ids=list(dict.fromkeys(ids)))
-        return {r["id"]: _unit(r["embedding"]) for r in rows}
+        return {r["id"]: unit_vector(r["embedding"]) for r in rows}
 
     # ---- history ---------------------------------------------------------------------------
     def history(self, memory_id: str) -> list[HistoryEvent]:
@@ -695,14 +703,6 @@ def _batch_dim(batch: WriteBatch) -> int | None:
         if item.embedding is not None:
             return len(item.embedding)
     return None
-
-
-def _unit(values: Sequence[float]) -> Vector:
-    """A stored embedding as a unit float32 array (as every store hands vectors back)."""
-    vec = np.asarray(values, dtype=np.float32)
-    norm = float(np.linalg.norm(vec))
-    # already unit (every embedder's output is): keep the bits, so a backup round trip is exact
-    return vec / norm if norm > 0 and abs(norm - 1.0) > 1e-6 else vec
 
 
 def _best_first(row: dict[str, Any]) -> tuple[float, str]:
