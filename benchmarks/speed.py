@@ -68,6 +68,10 @@ class GraphmemAdapter:
     def add(self, messages: list[dict[str, str]], run_id: str) -> None:
         self.memory.add(messages, run_id=self._run(run_id), infer=False)
 
+    def flush(self) -> None:
+        """Wait for background indexing (search does too): adds are timed until searchable."""
+        self.memory.flush()
+
     def search(self, query: str, run_id: str, limit: int) -> int:
         return len(self.memory.search(query, run_id=self._run(run_id), limit=limit)["results"])
 
@@ -281,8 +285,10 @@ def render(
         "per call, batch = 64 messages per call, on a fresh run; searches run inside one run_id holding "
         "the whole corpus",
         "- graphmem runs MiniLM through its own embedder (direct forward, `dtype=auto`: bfloat16 weights "
-        "where the CPU has native bf16, vectors within cosine 0.9999 of float32; `threads=auto`); mem0 "
-        "through sentence-transformers' `encode` in float32",
+        "where the CPU has native bf16, vectors within cosine 0.9999 of float32; `threads=auto`), with "
+        "background indexing (the default): an add returns before its memory and fact vectors are "
+        "stored, so graphmem's add rates are timed until `Memory.flush()` returns, i.e. until every "
+        "added memory is searchable by vector; mem0 through sentence-transformers' `encode` in float32",
         f"- corpus up to {args.api_fill_max:,} memories: built as the table's 'filled by' says; "
         "above it: precomputed "
         "random unit vectors (with realistic texts) written through the store layer (graphmem `Store.apply`, "

@@ -11,26 +11,43 @@ WHERE r.valid_to IS NULL AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR r.us
   AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR n.user_id IS NULL ELSE n.user_id = $user_id END)
   AND (CASE WHEN $agent_id IS NULL THEN NOT $exact OR n.agent_id IS NULL ELSE n.agent_id = $agent_id END)
   AND (CASE WHEN $run_id IS NULL THEN NOT $exact OR n.run_id IS NULL ELSE n.run_id = $run_id END)
-WITH collect(DISTINCT r) AS near, collect(DISTINCT n) AS ends
-CALL (near, ends) {
+WITH collect(DISTINCT r) AS near, collect(DISTINCT n) AS ends, collect(DISTINCT s) AS starts
+CALL (near) {
   UNWIND near AS r
-  RETURN r, 1 AS hop
-  UNION ALL
-  // The second hop only matters when the first leaves room under $limit.
-  WITH near, ends WHERE $hops >= 2 AND size(near) < $limit
+  WITH r ORDER BY r.valid_from DESC, r.id
+  LIMIT $limit
+  RETURN collect(r) AS first
+}
+CALL (near, ends, starts) {
+  // The second hop only matters when the first leaves room under $limit. A relation touching a
+  // start entity is a first-hop one (both hops filter alike), so the second hop leaves those out.
+  WITH near, ends, starts WHERE $hops >= 2 AND size(near) < $limit
   UNWIND ends AS n
-  MATCH (n)-[r:RELATES_TO]-(x:Entity)
-  WHERE r.valid_to IS NULL AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR r.user_id IS NULL ELSE r.user_id = $user_id END)
+  WITH n, starts WHERE NOT n IN starts
+  MATCH (n)-[r:RELATES_TO]-(x)
+  WHERE r.valid_to IS NULL AND NOT x IN starts
+  WITH DISTINCT r
+  ORDER BY r.valid_from DESC, r.id
+  // Newest first, then the scope checks lazily: only until the room left is filled, not for the
+  // thousands of relations around a busy neighbour (collect/UNWIND keeps them after the sort).
+  WITH collect(r) AS ordered
+  UNWIND ordered AS r
+  WITH r, startNode(r) AS a, endNode(r) AS b
+  WHERE (CASE WHEN $user_id IS NULL THEN NOT $exact OR r.user_id IS NULL ELSE r.user_id = $user_id END)
   AND (CASE WHEN $agent_id IS NULL THEN NOT $exact OR r.agent_id IS NULL ELSE r.agent_id = $agent_id END)
   AND (CASE WHEN $run_id IS NULL THEN NOT $exact OR r.run_id IS NULL ELSE r.run_id = $run_id END)
-  AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR x.user_id IS NULL ELSE x.user_id = $user_id END)
-  AND (CASE WHEN $agent_id IS NULL THEN NOT $exact OR x.agent_id IS NULL ELSE x.agent_id = $agent_id END)
-  AND (CASE WHEN $run_id IS NULL THEN NOT $exact OR x.run_id IS NULL ELSE x.run_id = $run_id END)
-  RETURN r, 2 AS hop
+  AND a:Entity AND b:Entity
+  AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR a.user_id IS NULL ELSE a.user_id = $user_id END)
+  AND (CASE WHEN $agent_id IS NULL THEN NOT $exact OR a.agent_id IS NULL ELSE a.agent_id = $agent_id END)
+  AND (CASE WHEN $run_id IS NULL THEN NOT $exact OR a.run_id IS NULL ELSE a.run_id = $run_id END)
+  AND (CASE WHEN $user_id IS NULL THEN NOT $exact OR b.user_id IS NULL ELSE b.user_id = $user_id END)
+  AND (CASE WHEN $agent_id IS NULL THEN NOT $exact OR b.agent_id IS NULL ELSE b.agent_id = $agent_id END)
+  AND (CASE WHEN $run_id IS NULL THEN NOT $exact OR b.run_id IS NULL ELSE b.run_id = $run_id END)
+  WITH r LIMIT $limit
+  RETURN collect(r) AS second
 }
-WITH r, min(hop) AS hop
-ORDER BY hop, r.valid_from DESC, r.id
-LIMIT $limit
+UNWIND [r IN first | {r: r, hop: 1}] + [r IN second[..$limit - size(near)] | {r: r, hop: 2}] AS hit
+WITH hit.r AS r, hit.hop AS hop
 RETURN collect({relation: r {.id, .type, .fact, .source, .target, .actor_id, .memory_ids, .user_id, .agent_id, .run_id,
     .valid_from, .valid_to, .created_at, .invalidated_by, .confidence,
     source_id: startNode(r).id, target_id: endNode(r).id}, hop: hop}) AS rows

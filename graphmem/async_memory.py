@@ -118,6 +118,9 @@ class AsyncMemory:
     async def health(self, **kwargs: Any) -> dict[str, Any]:
         return await asyncio.to_thread(self.sync.health, **kwargs)
 
+    async def flush(self) -> None:
+        await asyncio.to_thread(self.sync.flush)
+
     async def close(self) -> None:
         await asyncio.to_thread(self.sync.close)
 

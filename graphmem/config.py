@@ -182,6 +182,10 @@ class MemoryConfig(_Strict):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     #: Entity resolution: minimum (1+cos)/2 similarity of names to merge non-person entities.
     entity_merge_threshold: float = Field(default=0.95, ge=0.0, le=1.0)
+    #: "background": an offline ``add`` returns before its memories and facts are embedded; a
+    #: thread embeds them in batches and every search waits for it (``graphmem.pipeline.indexer``).
+    #: "inline": ``add`` embeds everything before it returns.
+    indexing: Literal["background", "inline"] = "background"
 
     @model_validator(mode="before")
     @classmethod

@@ -6,6 +6,7 @@ Every public method validates its arguments before anything is read or written, 
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -13,13 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 from graphmem.config import MemoryConfig
 from graphmem.embedders.base import Embedder
-from graphmem.errors import ConfigError, InvalidInputError, InvalidRelationTypeError, MemoryNotFoundError
+from graphmem.errors import (
+    ConfigError,
+    InvalidInputError,
+    InvalidRelationTypeError,
+    MemoryNotFoundError,
+    StoreUnavailableError,
+)
 from graphmem.extractors.base import Extractor
 from graphmem.filters import parse_filters
 from graphmem.models import SCOPE_KEYS, Relation, Scope, entity_key, format_time
 from graphmem.pipeline import _input as check
 from graphmem.pipeline._graph import RELATION_TYPE
 from graphmem.pipeline.add import AddContext, AddRequest, run_add, run_delete, run_update
+from graphmem.pipeline.indexer import Indexer
 from graphmem.pipeline.search import run_search
 from graphmem.stores.base import Store
 
@@ -31,6 +39,8 @@ if TYPE_CHECKING:
 
     from graphmem.collab import ActingMemory, Meetings, Projects, Tasks
     from graphmem.context import TokenCounter
+
+log = logging.getLogger(__name__)
 
 #: Relations that put two people on the same piece of work.
 SHARED_WORK_TYPES = ("WORKS_ON", "RESPONSIBLE_FOR", "MEMBER_OF")
@@ -64,11 +74,17 @@ class Memory:
         self.extractor: Extractor = extractor or _factory.make_extractor(self.config, self.llm)
         self.store: Store = store or _factory.make_store(self.config)
         self.store.ensure_schema(self.embedder.dim)
+        self._indexer = Indexer(self.store, self.embedder) if self.config.indexing == "background" else None
         self._ctx = AddContext(
             store=self.store, embedder=self.embedder, extractor=self.extractor,
             merge_threshold=self.config.entity_merge_threshold,
-            llm_add=_factory.make_llm_add(self.config, self.llm),
+            llm_add=_factory.make_llm_add(self.config, self.llm), indexer=self._indexer,
         )  # fmt: skip
+        if self._indexer is not None:
+            try:  # what a process that died mid-indexing left without vectors
+                self._indexer.recover()
+            except StoreUnavailableError as e:  # a Memory opens without its store (see health())
+                log.warning("not indexing records left without vectors: %s", e)
         # Entity resolution reads, then writes: serialise writers, within the process and across
         # every process and client of the store (see Store.write_lock).
         self._write_lock = _WriteLock(self.store)
@@ -82,7 +98,25 @@ class Memory:
         return f"Memory(store={self.store.name!r}, embedder={type(self.embedder).__name__}, extractor={self.extractor.name!r})"
 
     def close(self) -> None:
-        self.store.close()
+        """Finish background indexing, then close the store."""
+        try:
+            if self._indexer is not None:
+                self._indexer.close()
+        finally:
+            self.store.close()
+
+    def flush(self) -> None:
+        """Wait until every memory added so far is indexed for vector search.
+
+        Searches (and updates, exports and LLM adds) call this themselves; call it before
+        reading the store by other means, or to time adds including their indexing.
+
+        Raises:
+            EmbeddingError: background embedding failed (the records stay without vectors
+                until the store is opened again, when they are queued once more).
+        """
+        if self._indexer is not None:
+            self._indexer.flush()
 
     def __enter__(self) -> Memory:
         return self
@@ -149,6 +183,8 @@ class Memory:
             prompt=check.check_text(prompt, "prompt", self.config.limits) if prompt is not None else None,
             timestamp=check.check_timestamp(timestamp), raw=messages,
         )  # fmt: skip
+        if llm_path:
+            self.flush()  # it reconciles with similar memories: their vectors must be stored
         with self._write_lock:
             return run_add(self._ctx, req)
 
@@ -160,6 +196,7 @@ class Memory:
         """
         text = check.check_text(data, "data", self.config.limits)
         meta = check.check_metadata(metadata, self.config.limits) if metadata is not None else None
+        self.flush()  # a queued vector of the old text must not land after the new one
         with self._write_lock:
             return run_update(self._ctx, self._get_record(memory_id), text, meta)
 
@@ -246,6 +283,7 @@ class Memory:
         n = check.check_limit(top_k if top_k is not None else limit)
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
             raise InvalidInputError("threshold must be a number")
+        self.flush()
         return run_search(
             self.store, self.embedder, self.config.search, text, scope, parse_filters(filters), n, threshold
         )
@@ -408,6 +446,7 @@ class Memory:
         from graphmem.collab.backup import export
 
         scope, _ = self._scope(user_id, agent_id, run_id, required=False)
+        self.flush()  # the file holds the vectors the store searches with
         return export(self, target, scope)
 
     def import_(self, source: str | Path | IO[str], *, reembed: bool = False) -> dict[str, Any]:

@@ -43,6 +43,12 @@ def unit_vector(values: Any) -> Vector:
     return v / norm if norm > 0 and abs(norm - 1.0) > 1e-6 else v
 
 
+def index_text(text: str, actor_id: str | None) -> str:
+    """What a memory is embedded as: its speaker and its text. People ask about what a named person
+    said ("what is Bob doing?"), and the text alone ("I'll take the hero copy") never names them."""
+    return f"{actor_id}: {text}" if actor_id else text
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

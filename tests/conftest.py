@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from graphmem.embedders.hashing import HashingEmbedder
+from graphmem.pipeline.indexer import flush_all
 from graphmem.stores.base import Store
 
 pytest_plugins = ["neo4j_server", "openai_stub"]
@@ -43,6 +44,7 @@ def embedded_store(tmp_path: Path) -> Iterator[Store]:
 
     store = EmbeddedStore(tmp_path / "store")
     yield store
+    flush_all(store)  # background indexing of the test's Memory objects, before the store goes
     store.close()
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from graphmem.neo4j_local import NEO4J_VERSION
+from graphmem.pipeline.indexer import flush_all
 
 DOCKER_IMAGE = f"neo4j:{NEO4J_VERSION}-community"
 _BACKENDS = ("external", "docker", "local")
@@ -144,6 +145,7 @@ def neo4j_store(neo4j_server: Neo4jServer) -> Iterator[Any]:
     store = neo4j_server.store()  # a fresh object: nothing learned before the reset
     try:
         yield store
+        flush_all(store)  # background indexing of the test's Memory objects, before the store goes
     finally:
         store.close()
 

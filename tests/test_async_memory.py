@@ -69,3 +69,13 @@ async def test_from_config_and_close(tmp_path: Path) -> None:
     async with amem:
         await amem.add("hello", user_id="u")
         assert len((await amem.get_all(user_id="u"))["results"]) == 1
+
+
+@pytest.mark.asyncio
+async def test_flush_stores_every_queued_vector(amem: AsyncMemory, store: Store) -> None:
+    out = await amem.add([{"role": "user", "name": "Dana", "content": f"I reviewed draft {i}."} for i in range(20)],
+                         run_id="r", infer=False)  # fmt: skip
+    await amem.flush()
+    ids = [r["id"] for r in out["results"]]
+    assert sorted(store.vectors("memory", ids)) == sorted(ids)
+    assert store.missing_vectors("memory", 100) == [] and store.missing_vectors("relation", 100) == []

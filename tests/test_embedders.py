@@ -108,12 +108,27 @@ class BrokenEmbedder:
 
 
 def test_a_bad_custom_embedder_writes_nothing(tmp_path: Path) -> None:
-    cfg = MemoryConfig.from_dict({"graph_store": {"provider": "embedded", "config": {"path": str(tmp_path)}}})
+    cfg = MemoryConfig.from_dict(
+        {"graph_store": {"provider": "embedded", "config": {"path": str(tmp_path)}}, "indexing": "inline"}
+    )
     m = Memory(cfg, embedder=BrokenEmbedder())
     m.add("fine text", user_id="u")
     with pytest.raises(EmbeddingError):
         m.add(["more fine text", "poison pill"], user_id="u")
     assert [r["memory"] for r in m.get_all(user_id="u")["results"]] == ["fine text"]
+
+
+def test_background_indexing_reports_a_bad_vector_and_indexes_the_rest(tmp_path: Path) -> None:
+    """The add is stored; the next search raises; only the bad text is left without a vector."""
+    cfg = MemoryConfig.from_dict({"graph_store": {"provider": "embedded", "config": {"path": str(tmp_path)}}})
+    m = Memory(cfg, embedder=BrokenEmbedder())
+    added = m.add(["more fine text", "poison pill", "fine again"], user_id="u")["results"]
+    with pytest.raises(EmbeddingError, match="NaN"):
+        m.search("fine", user_id="u")
+    vectors = m.store.vectors("memory", [r["id"] for r in added])
+    assert sorted(vectors) == sorted(r["id"] for r in added if "poison" not in r["memory"])
+    assert [r["memory"] for r in m.get_all(user_id="u")["results"]] == ["fine again", "poison pill", "more fine text"]
+    assert m.search("fine", user_id="u")["results"]  # reported once; searching goes on
 
 
 def test_changing_the_embedder_dimension_is_refused(tmp_path: Path) -> None:

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graphmem.extractors.base import ExtractedEntity, ExtractedRelation, Extraction, Turn
-from graphmem.models import HistoryEvent, MemoryRecord, Scope, new_id, text_hash
+from graphmem.models import HistoryEvent, MemoryRecord, Scope, index_text, new_id, text_hash
 from graphmem.pipeline import _input as check
 from graphmem.pipeline._graph import merge_plan, plan_graph
-from graphmem.pipeline.add import embed_texts, extraction_context, index_text
+from graphmem.pipeline.add import embed_texts, extraction_context
 from graphmem.stores.base import WriteBatch
 
 if TYPE_CHECKING:

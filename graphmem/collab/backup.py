@@ -28,8 +28,8 @@ from graphmem.collab import _export_format as fmt
 from graphmem.collab.health import embedder_info
 from graphmem.collab.roles import MEMBER_KIND
 from graphmem.errors import ConstraintViolationError, DimensionMismatchError, ImportFormatError
-from graphmem.models import Entity, MemoryRecord, Relation, Scope, utcnow
-from graphmem.pipeline.add import embed_texts, index_text
+from graphmem.models import Entity, MemoryRecord, Relation, Scope, index_text, utcnow
+from graphmem.pipeline.add import embed_texts
 from graphmem.stores.base import VectorKind, WriteBatch
 
 if TYPE_CHECKING:

@@ -23,18 +23,20 @@ model as directly as it can while giving the same vectors as ``SentenceTransform
   sentence 378 ms with 2 threads against 24 ms with 1). Small jobs (under 32 texts) therefore run
   on one thread; larger batches use every usable core, unless the 1-minute load average says the
   cores are already taken; ``OMP_NUM_THREADS``, when set, caps the count. An integer fixes it.
-  The process's own torch setting is put back after each call.
+  The process's own torch setting is put back when no encode is running. Encodes from several
+  threads (background indexing beside an add or a search) run at once.
 * **A small cache** of recent texts (entity names, repeated facts and queries recur constantly):
   at most ``cache_size`` vectors, least recently used out first; ``cache_size=0`` turns it off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,7 +50,6 @@ MULTI_THREAD_MIN_TEXTS = 32
 _models: dict[tuple[str, str], Any] = {}
 _fast: dict[tuple[str, str, str], _FastPath | None] = {}
 _lock = threading.Lock()
-_encode_lock = threading.Lock()
 
 Dtype = Literal["auto", "float32", "bfloat16"]
 
@@ -158,6 +159,35 @@ def _fast_path(model: str, device: str, dtype: str) -> _FastPath | None:
         return _fast.setdefault(key, path)
 
 
+_threads_lock = threading.Lock()
+_active = 0  # encodes running, in any thread
+_saved_threads = 0  # torch's thread count before the first of them
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Run with torch's (process-wide) thread count at ``n``; the last running encode puts the
+    process's own setting back. Encodes in several threads (a search while background indexing
+    embeds a batch) run at once: the model is only read, and a lock held for a whole forward
+    made a one-name embedding wait behind a 64-text batch."""
+    import torch
+
+    global _active, _saved_threads
+    with _threads_lock:
+        if _active == 0:
+            _saved_threads = torch.get_num_threads()
+        _active += 1
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _active -= 1
+            if _active == 0 and torch.get_num_threads() != _saved_threads:
+                torch.set_num_threads(_saved_threads)
+
+
 class SentenceTransformerEmbedder:
     """Embeds with a local sentence-transformers model (MiniLM by default, 384 dimensions)."""
 
@@ -232,19 +262,12 @@ class SentenceTransformerEmbedder:
         return out
 
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
-        import torch
-
         fast = _fast_path(self.model, self.device, self.resolved_dtype())
         st = _load(self.model, self.device)
-        before = torch.get_num_threads()
-        with _encode_lock:  # the thread setting is process-wide: one encode at a time sets it
-            torch.set_num_threads(self.threads_for(len(texts)))
-            try:
-                if fast is not None:
-                    vectors = fast.encode(texts, self.batch_size)
-                else:
-                    vectors = st.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                        convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
-            finally:
-                torch.set_num_threads(before)
+        with _torch_threads(self.threads_for(len(texts))):
+            if fast is not None:
+                vectors = fast.encode(texts, self.batch_size)
+            else:
+                vectors = st.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
         return {t: np.asarray(v, dtype=np.float32) for t, v in zip(texts, vectors, strict=True)}

@@ -78,6 +78,7 @@ def plan_graph(
     embed: Callable[[Sequence[str]], np.ndarray],
     merge_threshold: float,
     also_embed: Sequence[str] = (),
+    embed_facts: bool = True,
 ) -> GraphPlan:
     """Resolve names to entities and reconcile relations with what the scope already holds.
 
@@ -88,6 +89,8 @@ def plan_graph(
         merge_threshold: minimum similarity to merge a new name into an existing entity.
         also_embed: the caller's own texts (the memories), embedded in the same batch so an add
             makes one embedding call; their vectors come back as ``plan.also_vectors``.
+        embed_facts: embed the facts of new relations now; ``False`` leaves their embedding
+            ``None`` for background indexing (``graphmem.pipeline.indexer``).
     """
     plan = GraphPlan()
     wanted = names_to_resolve(extraction)
@@ -113,7 +116,7 @@ def plan_graph(
 
     # 2. embeddings of unresolved names and of every fact, in one batch
     unresolved = [k for k in wanted if k not in plan.entities]
-    facts = list(dict.fromkeys(r.fact or _default_fact(r) for r in extraction.relations))
+    facts = list(dict.fromkeys(r.fact or _default_fact(r) for r in extraction.relations)) if embed_facts else []
     texts = [*also_embed, *(wanted[k][0] for k in unresolved), *facts]
     vectors = embed(texts) if texts else None
     n = len(also_embed)

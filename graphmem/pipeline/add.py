@@ -19,10 +19,14 @@ import numpy as np
 
 from graphmem.embedders.base import Embedder, to_matrix
 from graphmem.extractors.base import Extraction, ExtractionContext, Extractor, Turn
-from graphmem.models import HistoryEvent, MemoryRecord, Scope, new_id, text_hash, utcnow
+from graphmem.models import HistoryEvent, MemoryRecord, Scope, index_text, new_id, text_hash, utcnow
 from graphmem.pipeline._graph import merge_plan, plan_graph
 from graphmem.pipeline._input import Message, message_times
+from graphmem.pipeline.indexer import Indexer, Job
 from graphmem.stores.base import Store, WriteBatch
+
+#: Adds of this many memories or more embed them inside ``add`` even with background indexing.
+INLINE_BATCH = 32
 
 
 @dataclass
@@ -48,6 +52,9 @@ class AddContext:
     merge_threshold: float
     #: Optional LLM path (issue: LLM extraction). ``None`` means offline.
     llm_add: Any = None
+    #: Background indexing (``indexing="background"``): offline adds leave memory and fact
+    #: vectors to it. ``None`` embeds them inside ``add``.
+    indexer: Indexer | None = None
     usage: dict[str, int] = field(default_factory=dict)
 
 
@@ -55,12 +62,6 @@ def embed_texts(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return to_matrix(embedder.embed(list(texts)), len(texts), embedder.dim)
-
-
-def index_text(text: str, actor_id: str | None) -> str:
-    """What a memory is embedded as: its speaker and its text. People ask about what a named person
-    said ("what is Bob doing?"), and the text alone ("I'll take the hero copy") never names them."""
-    return f"{actor_id}: {text}" if actor_id else text
 
 
 def default_actor(scope: Scope) -> str | None:
@@ -112,13 +113,16 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
         turn_memory_ids[t.index] = [rec.id]
 
     extraction = ctx.extractor.extract(kept, extraction_context(ctx.store, req.scope, kept)) if kept else Extraction()
+    # A large add is already a batch: embedding it here uses every core at once, while the
+    # indexer's thread would share them with this one. Small adds gain from micro-batching.
+    inline = ctx.indexer is None or len(memories) >= INLINE_BATCH
     plan = plan_graph(
         ctx.store, req.scope, extraction, turn_memory_ids=turn_memory_ids,
         turn_times={t.index: t.created_at for t in kept},
         embed=lambda texts: embed_texts(ctx.embedder, texts), merge_threshold=ctx.merge_threshold,
-        also_embed=[index_text(m.memory, m.actor_id) for m in memories],
+        also_embed=[index_text(m.memory, m.actor_id) for m in memories] if inline else (), embed_facts=inline,
     )  # fmt: skip
-    if memories:
+    if memories and inline:
         assert plan.also_vectors is not None
         for rec, vec in zip(memories, plan.also_vectors, strict=True):
             rec.embedding = vec
@@ -131,6 +135,12 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
     )  # fmt: skip
     if not batch.is_empty():
         ctx.store.apply(batch)
+    if not inline:
+        assert ctx.indexer is not None
+        ctx.indexer.submit(
+            [Job("memory", m.id, index_text(m.memory, m.actor_id)) for m in memories]
+            + [Job("relation", r.id, r.fact) for r in plan.added]
+        )
     return {
         "results": [{**m.to_dict(), "event": "ADD"} for m in memories],
         "relations": {

@@ -20,7 +20,7 @@ from graphmem.config import MemoryConfig
 from graphmem.errors import InvalidInputError
 from graphmem.extractors.llm import LLMExtractor
 from graphmem.llms.base import LLM, Usage
-from graphmem.models import HistoryEvent, MemoryRecord, Relation, Scope, new_id, text_hash, utcnow
+from graphmem.models import HistoryEvent, MemoryRecord, Relation, Scope, index_text, new_id, text_hash, utcnow
 from graphmem.pipeline._graph import detach_memories, merge_plan, plan_graph
 from graphmem.pipeline._input import normalise_messages
 from graphmem.pipeline.add import (
@@ -29,7 +29,6 @@ from graphmem.pipeline.add import (
     build_turns,
     embed_texts,
     extraction_context,
-    index_text,
 )
 from graphmem.pipeline.decide import decide_updates
 from graphmem.stores.base import WriteBatch

@@ -3,14 +3,15 @@
 One :class:`RecordTable` per kind (memories, entities, relations) keeps its records dense: row
 ``i`` of the vector matrix, of the scope-code matrix and of the flag array all belong to
 ``records[i]``. Deleting swaps the last row into the hole, so the arrays never need compacting and
-a search always works on ``[:n]``. Scope values are interned as small integers (0 is ``None``) so
-a scope test over 100k records is a handful of vectorised comparisons, not a Python loop.
+a search always works on ``[:n]``. Scope values (and actor ids) are interned as small integers (0 is
+``None``) so a scope test over 100k records is a handful of vectorised comparisons, not a Python loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Generic, Protocol, TypeVar
 
 import numpy as np
@@ -43,7 +44,7 @@ R = TypeVar("R", bound=Scoped)
 
 
 class ScopeCodes:
-    """Interns scope values as ints; 0 stands for ``None``. Codes are never reused."""
+    """Interns scope values and actor ids as ints; 0 stands for ``None``. Codes are never reused."""
 
     def __init__(self) -> None:
         self._codes: dict[str, int] = {}
@@ -79,7 +80,8 @@ class RecordTable(Generic[R]):
         self._by_seq: dict[int, str] = {}
         cap = 64
         self._seq = np.zeros(cap, dtype=np.int64)
-        self._scopes = np.zeros((cap, 3), dtype=np.int32)
+        # codes of user_id, agent_id, run_id and actor_id (the actor signal's filter)
+        self._scopes = np.zeros((cap, 4), dtype=np.int32)
         self._has_vec = np.zeros(cap, dtype=bool)
         self._flag = np.zeros(cap, dtype=bool)
         self._time = np.zeros(cap, dtype=np.int64)  # created_at in microseconds since the epoch
@@ -154,6 +156,22 @@ class RecordTable(Generic[R]):
             self._vecs[i] = 0.0
             self._has_vec[i] = False
 
+    def set_vector(self, record_id: str, vector: Vector) -> bool:
+        """Give an existing record its vector; ``False`` when the id is unknown."""
+        i = self.index.get(record_id)
+        if i is None:
+            return False
+        self._vecs[i] = _unit(vector, self.dim)
+        self._has_vec[i] = True
+        return True
+
+    def without_vector(self, limit: int) -> list[str]:
+        """Ids of up to ``limit`` records that have no vector, oldest (lowest seq) first."""
+        n = len(self.records)
+        rows = np.flatnonzero(~self._has_vec[:n])
+        rows = rows[np.argsort(self._seq[rows], kind="stable")][:limit]
+        return [self.records[i].id for i in rows]
+
     def remove(self, record_id: str) -> R | None:
         """Remove a record by id (the last row moves into its place). Returns it, or ``None``."""
         i = self.index.pop(record_id, None)
@@ -199,9 +217,10 @@ class RecordTable(Generic[R]):
             norms = np.linalg.norm(mat, axis=1, keepdims=True)
             self._vecs[with_vec] = mat / np.where(norms == 0, 1.0, norms)
 
-    def _scope_codes(self, record: R) -> tuple[int, int, int]:
+    def _scope_codes(self, record: R) -> tuple[int, int, int, int]:
         code = self._codes.code
-        return code(record.user_id), code(record.agent_id), code(record.run_id)
+        actor = getattr(record, "actor_id", None)  # entities have none
+        return code(record.user_id), code(record.agent_id), code(record.run_id), code(actor)
 
     def _grow(self, need: int) -> None:
         cap = len(self._seq)
@@ -209,7 +228,7 @@ class RecordTable(Generic[R]):
             return
         new_cap = max(need, cap + cap // 2)  # 1.5x: at 100k x 384 floats, 2x would reserve 150 MB more
         self._seq = np.resize(self._seq, new_cap)
-        self._scopes = np.resize(self._scopes, (new_cap, 3))
+        self._scopes = np.resize(self._scopes, (new_cap, 4))
         self._has_vec = np.resize(self._has_vec, new_cap)
         self._flag = np.resize(self._flag, new_cap)
         self._time = np.resize(self._time, new_cap)
@@ -235,6 +254,36 @@ class RecordTable(Generic[R]):
             return np.arange(n, dtype=np.intp)
         return np.flatnonzero(mask)
 
+    def rows(self, record_ids: Iterable[str]) -> Indices:
+        """The row of each id, in order; ``-1`` for an id the table does not hold."""
+        return np.fromiter(map(self.index.get, record_ids, repeat(-1)), dtype=np.intp)
+
+    def in_scope(self, rows: Indices, scope: Scope, *, flagged: bool = False) -> npt.NDArray[np.bool_]:
+        """Which of ``rows`` (from :meth:`rows`) hold a record in ``scope`` (reading semantics), and
+        flagged too if asked: :meth:`select`'s test for a few rows, not the whole table."""
+        mask = rows >= 0
+        rows = np.where(mask, rows, 0)  # the arrays always have a row 0; -1 would read the last one
+        if flagged:
+            mask &= self._flag[rows]
+        for col, value in enumerate(scope.values()):
+            if value is None:
+                continue
+            code = self._codes.lookup(value)
+            if code is None:  # a value no record ever had
+                return np.zeros(len(rows), dtype=bool)
+            mask &= self._scopes[rows, col] == code
+        return mask
+
+    def of_actors(self, rows: Indices, actors: Iterable[str]) -> Indices:
+        """Those of ``rows`` whose record's ``actor_id`` is one of ``actors``."""
+        codes = [c for a in actors if (c := self._codes.lookup(a)) is not None]
+        return rows[np.isin(self._scopes[rows, 3], codes)]
+
+    def seqs(self, rows: Indices) -> list[int]:
+        """:meth:`seq` of each of ``rows``."""
+        seqs: list[int] = self._seq[rows].tolist()
+        return seqs
+
     def nearest(
         self, vector: Vector, rows: Indices, k: int, accept: Callable[[R], bool] | None = None
     ) -> list[tuple[R, float]]:
@@ -256,19 +305,40 @@ class RecordTable(Generic[R]):
         else:
             cos = np.einsum("ij,j->i", self._vecs[:n], q)[rows]
         sims = np.clip((1.0 + cos) / 2.0, 0.0, 1.0)
-        if accept is None and k < len(rows):
-            top = np.argpartition(-sims, k - 1)[:k]
-            order = top[np.argsort(-sims[top], kind="stable")]
-        else:
-            order = np.argsort(-sims, kind="stable")
+        if accept is None:
+            if k < len(rows):
+                top = np.argpartition(-sims, k - 1)[:k]
+                order = top[np.argsort(-sims[top], kind="stable")]
+            else:
+                order = np.argsort(-sims, kind="stable")
+            return [(self.records[i], s) for i, s in zip(rows[order].tolist(), sims[order].tolist(), strict=True)]
         out: list[tuple[R, float]] = []
-        for j in order:
-            record = self.records[rows[j]]
-            if accept is None or accept(record):
-                out.append((record, float(sims[j])))
-                if len(out) == k:
-                    break
+        # A filter may pass few records (a metadata tag, a time window): walk the ranking in chunks
+        # rather than sort every row first.
+        for order in _best_first(sims, max(8 * k, 1024)):
+            for i, s in zip(rows[order].tolist(), sims[order].tolist(), strict=True):
+                record = self.records[i]
+                if accept(record):
+                    out.append((record, s))
+                    if len(out) == k:
+                        return out
         return out
+
+
+def _best_first(values: npt.NDArray[np.float32], chunk: int) -> Iterator[Indices]:
+    """``np.argsort(-values, kind="stable")`` (largest first, ties in index order), ``chunk``
+    indices or a few more at a time, sorting only as far as the caller reads."""
+    rest = np.arange(len(values))
+    while len(rest) > chunk:
+        part = values[rest]
+        cut = np.partition(part, len(part) - chunk)[len(part) - chunk]  # the chunk-th largest
+        if cut != cut:  # NaN (no vector holds one, but never loop forever)
+            break
+        top = part >= cut  # every tie of the cut too, so no tie is split between chunks
+        yield rest[top][np.argsort(-part[top], kind="stable")]
+        rest = rest[~top]
+    if len(rest):
+        yield rest[np.argsort(-values[rest], kind="stable")]
 
 
 def _unit(vector: Vector, dim: int | None) -> npt.NDArray[np.float32]:

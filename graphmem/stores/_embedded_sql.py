@@ -12,7 +12,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -534,6 +534,20 @@ def batch_change(batch: WriteBatch, deleted: Deleted, dim: int | None) -> dict[s
     if dim is not None:
         payload["dim"] = dim
     return payload
+
+
+#: The table, and the change-log key, of each record kind that carries a vector.
+VECTOR_TABLES = {"memory": "memories", "entity": "entities", "relation": "relations"}
+CHANGE_KEYS = {"memory": "m", "entity": "e", "relation": "r"}
+
+
+def set_vectors(conn: sqlite3.Connection, table: str, vectors: Mapping[str, Vector]) -> list[str]:
+    """Inside a write transaction: store the vectors of the rows that exist; their ids."""
+    stored = sorted(_existing(conn, table, set(vectors)))
+    conn.executemany(
+        f"UPDATE {table} SET embedding = ? WHERE id = ?", [(to_blob(vectors[i]), i) for i in stored]
+    )
+    return stored
 
 
 def log_change(conn: sqlite3.Connection, payload: dict[str, Any]) -> int:

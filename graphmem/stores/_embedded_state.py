@@ -9,10 +9,12 @@ order SQL applied it, so the mirror and the file never disagree.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
-from itertools import chain
+from itertools import chain, compress
 
 import networkx as nx
+import numpy as np
 
 from graphmem.models import Entity, MemoryRecord, Relation, Scope, Vector
 from graphmem.stores._embedded_cache import RecordTable, ScopeCodes
@@ -262,41 +264,50 @@ class State:
 
         An edge is followed only when the relation and the entity at its far end are both in
         ``scope``, and the walk starts only from entities in scope, so it never leaves the scope.
+        Hub entities (a person everyone works with) have thousands of edges: each hop tests the
+        scopes of all its edges at once on the integer codes, and keeps only the newest it needs.
         """
-        keys = scope.items()  # once, not per edge: hub entities have thousands of edges
-
-        def inside(obj: Relation | Entity | None) -> bool:
-            return obj is not None and all(getattr(obj, k) == v for k, v in keys)
-
-        frontier = [e for e in dict.fromkeys(entity_ids) if inside(self.entities.get(e))]
+        relations, entities = self.relations, self.entities
+        start = list(dict.fromkeys(entity_ids))
+        frontier = list(compress(start, entities.in_scope(entities.rows(start), scope).tolist()))
         visited = set(frontier)
         taken: set[str] = set()
         out: list[Relation] = []
         for _ in range(hops):
-            layer: list[Relation] = []
+            # Every edge at the frontier, as (relation id, entity at its far end), read from the
+            # graph's own adjacency dicts: its views build an object per neighbour.
+            edges = [
+                (rid, other)
+                for node in frontier
+                for adjacent in (self.graph._succ[node], self.graph._pred[node])
+                for other, keys in adjacent.items()
+                for rid in keys
+            ]
+            rids, others = zip(*edges, strict=True) if edges else ((), ())
+            rows = relations.rows(rids)
+            ok = relations.in_scope(rows, scope, flagged=True)  # flagged: current
+            ok &= entities.in_scope(entities.rows(others), scope)
+            layer: list[int] = []
             next_frontier: list[str] = []
-            for node in frontier:
-                edges = chain(self.graph.out_edges(node, keys=True), self.graph.in_edges(node, keys=True))
-                for u, v, rid in edges:
-                    if rid in taken:
-                        continue
-                    r = self.relations.get(rid)
-                    if r is None or not r.is_current or not inside(r):
-                        continue
-                    other = v if u == node else u
-                    if not inside(self.entities.get(other)):
-                        continue
-                    taken.add(rid)
-                    layer.append(r)
-                    if other not in visited:
-                        visited.add(other)
-                        next_frontier.append(other)
-            layer.sort(key=self.relation_order, reverse=True)
-            out.extend(layer)
+            for (rid, other), row in zip(compress(edges, ok.tolist()), rows[ok].tolist(), strict=True):
+                if rid in taken:  # seen from its other end, or twice (a self-loop)
+                    continue
+                taken.add(rid)
+                layer.append(row)
+                if other not in visited:
+                    visited.add(other)
+                    next_frontier.append(other)
+            # newest first (relation_order), only as many as the limit still takes
+            records = relations.records
+            keys = zip(
+                [records[i].valid_from for i in layer], [records[i].created_at for i in layer],
+                relations.seqs(np.asarray(layer, dtype=np.intp)), layer, strict=True,
+            )  # fmt: skip
+            out.extend(records[i] for *_, i in heapq.nlargest(limit - len(out), keys))  # seqs are unique
             if len(out) >= limit or not next_frontier:
                 break
             frontier = next_frontier
-        return out[:limit]
+        return out
 
     def relation_order(self, r: Relation) -> tuple[str, str, int]:
         """Sort key for "newest valid_from first" (with ``reverse=True``), stable on ties."""

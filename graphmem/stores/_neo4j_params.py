@@ -57,10 +57,25 @@ def scope_params(scope: Scope, *, exact: bool = False) -> dict[str, Any]:
 
 
 # ---- vectors -------------------------------------------------------------------------------
+class VectorList(list[float]):
+    """A vector parameter: a plain list to the driver, with a short ``repr``.
+
+    The driver builds the text of its debug log line for every query, logging on or off, by
+    calling ``repr`` on every parameter: ~0.3 ms of CPU per 384-float vector, 15 ms for a write
+    of 50 entities. It packs a ``list`` subclass exactly as a list.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<vector of {len(self)} floats>"
+
+
 def vector_param(vector: Vector | Sequence[float] | None) -> list[float] | None:
     if vector is None:
         return None
-    return [float(x) for x in np.asarray(vector, dtype=np.float32).ravel().tolist()]
+    # float32, as the store keeps them; tolist() gives Python floats already
+    return VectorList(np.asarray(vector, dtype=np.float32).ravel().tolist())
 
 
 # ---- metadata ------------------------------------------------------------------------------
@@ -121,7 +136,7 @@ def to_memory(row: Mapping[str, Any]) -> MemoryRecord:
     return MemoryRecord(
         id=row["id"], memory=row["memory"], hash=row["hash"], user_id=row["user_id"],
         agent_id=row["agent_id"], run_id=row["run_id"], actor_id=row["actor_id"], role=row["role"],
-        metadata=json.loads(row["metadata"]) if row["metadata"] else {},
+        metadata=json.loads(row["metadata"]) if row["metadata"] not in (None, "", "{}") else {},
         memory_type=row["memory_type"], created_at=row["created_at"], updated_at=row["updated_at"],
     )  # fmt: skip
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import zip_longest
@@ -256,6 +256,23 @@ class Store(ABC):
         Ids that are unknown or have no vector are left out. Backups read vectors here, so an
         export holds exactly what the store searches with.
         """
+
+    @abstractmethod
+    def set_vectors(self, kind: VectorKind, vectors: Mapping[str, Vector]) -> None:
+        """Store the vectors of existing ``kind`` records, by id, in one transaction.
+
+        Ids that no longer exist are skipped: a record deleted while its vector was being
+        computed stays deleted. Background indexing writes here (``graphmem.pipeline.indexer``).
+
+        Raises:
+            DimensionMismatchError: a vector's dimension differs from the store's.
+        """
+
+    @abstractmethod
+    def missing_vectors(self, kind: VectorKind, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` ``(id, text to embed)`` of ``kind`` records stored without a vector,
+        oldest first, across all scopes. A memory's text is :func:`graphmem.models.index_text`,
+        a relation's its fact, an entity's its name."""
 
     # ---- history ---------------------------------------------------------------------------
     @abstractmethod

@@ -29,16 +29,17 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import zip_longest
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from graphmem.errors import DimensionMismatchError, EmbeddingError, InvalidInputError, StoreError
-from graphmem.filters import Filter, matches
+from graphmem.filters import And, Cond, Filter, Not, matches
 from graphmem.models import (
     Entity,
     HistoryEvent,
@@ -47,6 +48,7 @@ from graphmem.models import (
     Scope,
     Vector,
     format_time,
+    index_text,
     new_id,
     utcnow,
 )
@@ -399,7 +401,8 @@ class EmbeddedStore(Store):
             table = self._state.memories
             rows = [int(i) for i in table.select(scope)]
             if filters is not None:
-                rows = [i for i in rows if matches(filters, table.records[i])]
+                accept = _matcher(filters)
+                rows = [i for i in rows if accept(table.records[i])]
             rows.sort(key=lambda i: (table.records[i].created_at, table.seq(i)), reverse=newest_first)
             return [copy_memory(table.records[i]) for i in rows[: _cut(limit)]]
 
@@ -416,8 +419,14 @@ class EmbeddedStore(Store):
         with self._lock:
             self._refresh()
             table = self._state.memories
-            accept = None if filters is None else (lambda m: matches(filters, m))
-            hits = table.nearest(vector, table.select(scope), k, accept)
+            rows = table.select(scope)
+            actors, rest = _actor_part(filters)
+            if actors is not None:  # narrowed on the codes; the filter's walk order is kept
+                rows = table.of_actors(rows, actors)
+                accept: Callable[[MemoryRecord], bool] | None = _anything if rest is None else _matcher(rest)
+            else:
+                accept = None if filters is None else _matcher(filters)
+            hits = table.nearest(vector, rows, k, accept)
             return [(copy_memory(m), s) for m, s in hits]
 
     def keyword_memories(
@@ -438,6 +447,7 @@ class EmbeddedStore(Store):
         with self._lock:
             self._refresh()
             conn, table = self._connection(), self._state.memories
+            accept = None if filters is None else _matcher(filters)
 
             def run() -> list[tuple[MemoryRecord, float]]:
                 out: list[tuple[MemoryRecord, float]] = []
@@ -447,7 +457,7 @@ class EmbeddedStore(Store):
                     if (
                         m is None
                         or not scope.contains(m)
-                        or (filters is not None and not matches(filters, m))
+                        or (accept is not None and not accept(m))
                     ):
                         continue
                     # bm25 is negative, better is lower; near-universal terms get ~0.
@@ -493,15 +503,28 @@ class EmbeddedStore(Store):
             for entity_id in dict.fromkeys(entity_ids):
                 for memory_id in state.mentioned_by.get(entity_id, {}):
                     found.setdefault(memory_id, []).append(entity_id)
-            hits: list[tuple[int, list[str]]] = []
-            for memory_id, ents in found.items():
-                i = table.index.get(memory_id)
-                if i is None or not scope.contains(table.records[i]):
-                    continue
-                if filters is None or matches(filters, table.records[i]):
-                    hits.append((i, ents))
-            hits.sort(key=lambda h: (table.records[h[0]].created_at, table.seq(h[0])), reverse=True)
-            return [(copy_memory(table.records[i]), ents) for i, ents in hits[: max(k, 0)]]
+            # A person everyone talks about is mentioned all over the store: test the scope on the
+            # integer codes at once, sort newest first, and match the filter only on the way down.
+            rows = table.rows(found)
+            inside = table.in_scope(rows, scope)
+            rows = rows[inside]
+            records = table.records
+            hits = sorted(
+                zip(
+                    [records[i].created_at for i in rows.tolist()], table.seqs(rows), rows.tolist(),
+                    [ents for ents, ok in zip(found.values(), inside.tolist(), strict=True) if ok],
+                    strict=True,
+                ),
+                reverse=True,
+            )  # seqs are unique: the sort never compares further
+            accept = None if filters is None else _matcher(filters)
+            out: list[tuple[MemoryRecord, list[str]]] = []
+            for _, _, i, ents in hits:
+                if len(out) >= k:
+                    break
+                if accept is None or accept(records[i]):
+                    out.append((copy_memory(records[i]), ents))
+            return out
 
     def mentions(self, memory_ids: Sequence[str]) -> dict[str, list[str]]:
         """Every asked id maps to the entities it mentions, in the order they were added."""
@@ -600,18 +623,66 @@ class EmbeddedStore(Store):
                 (copy_relation(r), s) for r, s in table.nearest(vector, table.select(scope, flagged=True), k)
             ]
 
+    def _table(self, kind: VectorKind) -> RecordTable[Any]:
+        if kind == "memory":
+            return self._state.memories
+        return self._state.entities if kind == "entity" else self._state.relations
+
     def vectors(self, kind: VectorKind, ids: Sequence[str]) -> dict[str, Vector]:
         with self._lock:
             self._refresh()
-            table: RecordTable[Any]
-            if kind == "memory":
-                table = self._state.memories
-            elif kind == "entity":
-                table = self._state.entities
-            else:
-                table = self._state.relations
+            table = self._table(kind)
             found = ((i, table.vector(i)) for i in ids)
             return {i: v for i, v in found if v is not None}
+
+    def set_vectors(self, kind: VectorKind, vectors: Mapping[str, Vector]) -> None:
+        dim = _dim_of(vectors.items())
+        if dim is None:
+            return
+        name = sql.VECTOR_TABLES[kind]
+        with self._lock:
+            self._refresh()
+            sql.check_dim(self._state.dim, dim)
+
+            def work(conn: sqlite3.Connection) -> tuple[list[str], int | None, int]:
+                new_dim = sql.record_dim(conn, dim)
+                stored = sql.set_vectors(conn, name, vectors)
+                payload: dict[str, Any] = {sql.CHANGE_KEYS[kind]: stored}
+                if new_dim is not None:
+                    payload["dim"] = new_dim
+                return stored, new_dim, sql.log_change(conn, payload)
+
+            # No fsync for vectors: a commit lost to a power cut leaves records without vectors,
+            # which the next Memory opened here re-embeds (missing_vectors); the next FULL commit
+            # makes these durable anyway. An fsync each would double an offline add's syncs.
+            conn = self._connection()
+            conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                (stored, new_dim, change), foreign = self._transact(work, f"storing {len(vectors)} {kind} vectors")
+            finally:
+                conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS}")
+
+            def update() -> None:
+                if new_dim is not None and self._state.dim is None:
+                    self._state.set_dim(new_dim)
+                table = self._table(kind)
+                for record_id in stored:
+                    table.set_vector(record_id, vectors[record_id])
+
+            self._after_commit(foreign, update, change)
+
+    def missing_vectors(self, kind: VectorKind, limit: int) -> list[tuple[str, str]]:
+        with self._lock:
+            self._refresh()
+            table = self._table(kind)
+            out: list[tuple[str, str]] = []
+            for record_id in table.without_vector(limit):
+                record: Any = table.get(record_id)
+                if kind == "memory":
+                    out.append((record_id, index_text(record.memory, record.actor_id)))
+                else:
+                    out.append((record_id, record.fact if kind == "relation" else record.name))
+            return out
 
     # ---- history ---------------------------------------------------------------------------------
     def history(self, memory_id: str) -> list[HistoryEvent]:
@@ -641,6 +712,62 @@ def _cut(limit: int | None) -> int | None:
     return None if limit is None else max(limit, 0)
 
 
+#: Record attributes with few distinct values (an actor, a role, a scope id).
+_FEW_VALUED = frozenset({"actor_id", "role", "memory_type", "user_id", "agent_id", "run_id"})
+
+
+def _matcher(filters: Filter) -> Callable[[MemoryRecord], bool]:
+    """``matches(filters, record)`` as a function of the record.
+
+    A filter that reads only :data:`_FEW_VALUED` attributes (all ``str | None``) is evaluated once
+    per combination of their values and remembered: a filter on actors or roles, walked down a
+    ranking of thousands of memories, then costs a dict lookup per memory.
+    """
+    fields = _fields(filters)
+    if not fields <= _FEW_VALUED:
+        return lambda m: matches(filters, m)
+    values = attrgetter(*sorted(fields))
+    seen: dict[Any, bool] = {}
+
+    def accept(m: MemoryRecord) -> bool:
+        key = values(m)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = matches(filters, m)
+        return found
+
+    return accept
+
+
+def _actor_part(filters: Filter | None) -> tuple[list[str] | None, Filter | None]:
+    """Split ``filters`` into the actors it allows and the rest, when it names them (an ``eq`` or
+    ``in`` on ``actor_id``, alone or in an ``AND``, as the actor signal asks): ``(None, filters)``
+    otherwise."""
+    if filters is None:
+        return None, None
+    parts = filters.items if isinstance(filters, And) else (filters,)
+    for i, part in enumerate(parts):
+        if isinstance(part, Cond) and part.field == "actor_id" and part.op in ("eq", "in"):
+            actors = part.value if part.op == "in" else [part.value]
+            if all(isinstance(a, str) for a in actors):  # codes stand for strings; else the general path
+                rest = parts[:i] + parts[i + 1 :]
+                return actors, (None if not rest else rest[0] if len(rest) == 1 else And(rest))
+    return None, filters
+
+
+def _anything(m: MemoryRecord) -> bool:
+    return True
+
+
+def _fields(f: Filter) -> set[str]:
+    """The fields a filter reads."""
+    if isinstance(f, Cond):
+        return {f.field}
+    if isinstance(f, Not):
+        return _fields(f.item)
+    return set().union(*(_fields(item) for item in f.items))
+
+
 def _in_scope(scope: Scope, obj: MemoryRecord | Entity | Relation, exact: bool) -> bool:
     if exact:
         return (obj.user_id, obj.agent_id, obj.run_id) == scope.values()
@@ -648,25 +775,30 @@ def _in_scope(scope: Scope, obj: MemoryRecord | Entity | Relation, exact: bool) 
 
 
 def _batch_dim(batch: WriteBatch) -> int | None:
-    """The one dimension of every vector in the batch (``None`` if it has none).
+    """The one dimension of every vector in the batch (``None`` if it has none); see :func:`_dim_of`."""
+    objs: list[MemoryRecord | Entity | Relation] = [
+        *batch.memories_add, *batch.memories_update, *batch.entities_upsert,
+        *batch.relations_add, *batch.relations_update,
+    ]  # fmt: skip
+    return _dim_of((obj.id, obj.embedding) for obj in objs)
+
+
+def _dim_of(vectors: Iterable[tuple[str, Any]]) -> int | None:
+    """The one dimension of these ``(id, vector or None)`` (``None`` if all are ``None``).
 
     Raises:
         DimensionMismatchError: vectors of different dimensions, or not one-dimensional.
         EmbeddingError: NaN or infinite values, which would poison every similarity.
     """
     dims: set[int] = set()
-    objs: list[MemoryRecord | Entity | Relation] = [
-        *batch.memories_add, *batch.memories_update, *batch.entities_upsert,
-        *batch.relations_add, *batch.relations_update,
-    ]  # fmt: skip
-    for obj in objs:
-        if obj.embedding is None:
+    for record_id, vector in vectors:
+        if vector is None:
             continue
-        v = np.asarray(obj.embedding)
+        v = np.asarray(vector)
         if v.ndim != 1:
-            raise DimensionMismatchError(f"the embedding of {obj.id} is not a vector (shape {v.shape})")
+            raise DimensionMismatchError(f"the embedding of {record_id} is not a vector (shape {v.shape})")
         if not np.isfinite(v).all():
-            raise EmbeddingError(f"the embedding of {obj.id} holds NaN or infinite values")
+            raise EmbeddingError(f"the embedding of {record_id} holds NaN or infinite values")
         dims.add(v.shape[0])
     if len(dims) > 1:
         raise DimensionMismatchError(f"one batch holds vectors of dimensions {sorted(dims)}")

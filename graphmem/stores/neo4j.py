@@ -47,7 +47,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import zip_longest
 from typing import Any, TypeVar
@@ -70,6 +70,7 @@ from graphmem.models import (
     Scope,
     Vector,
     format_time,
+    index_text,
     unit_vector,
     utcnow,
 )
@@ -96,6 +97,11 @@ _BASE_SCHEMA = frozenset(
 _RETRYABLE = (nx.TransientError, nx.ServiceUnavailable, nx.SessionExpired)
 #: ``vectors(kind, ...)``: the query of each kind.
 _VECTOR_QUERIES = {"memory": "memories_vectors", "entity": "entities_vectors", "relation": "relations_vectors"}  # fmt: skip
+_SET_VECTORS = {"memory": "memories_set_vectors", "entity": "entities_set_vectors", "relation": "relations_set_vectors"}  # fmt: skip
+_MISSING_VECTORS = {
+    "memory": "memories_missing_vectors", "entity": "entities_missing_vectors",
+    "relation": "relations_missing_vectors",
+}  # fmt: skip
 #: Counting a scope stops here when ``exact_search_limit`` is automatic. The index is the cheaper
 #: first try long before; the count still sizes the first fetch, and is remembered (``_COUNT_TTL``).
 _AUTO_COUNT_LIMIT = 20_000
@@ -147,6 +153,10 @@ class Neo4jStore(Store):
         self.lock_timeout = lock_timeout
         self._writer = threading.RLock()
         self._writer_depth = 0
+        #: One write transaction of this store at a time: background indexing (``set_vectors``)
+        #: and ``apply`` lock some of the same records in no common order, and a deadlock costs
+        #: the transaction the server picks a retry after about a second.
+        self._tx_lock = threading.RLock()
         self._password = password
         self._dim: int | None = None
         self._prepared = False
@@ -226,7 +236,7 @@ class Neo4jStore(Store):
     def _write(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
         self._prepare()
         try:
-            with self._errors(), self._session() as session:
+            with self._errors(), self._tx_lock, self._session() as session:
                 return session.execute_write(work)
         finally:
             self._counts.clear()
@@ -410,7 +420,9 @@ class Neo4jStore(Store):
         steps.append(("mentions_add", {"rows": mention_rows}, len(mention_rows)))
         steps.append(("relations_add", {"rows": [p.relation_row(r) for r in batch.relations_add]},
                       len(batch.relations_add)))  # fmt: skip
-        updates = [p.relation_update_row(r) for r in batch.relations_update]
+        # Locked in id order (stable: a repeated id still ends with its last row), so that another
+        # client's writer of the same relations locking in id order too waits instead of deadlocking.
+        updates = [p.relation_update_row(r) for r in sorted(batch.relations_update, key=lambda r: r.id)]
         steps.append(("relations_update", {"rows": updates}, None))
         history = [dict(p.history_row(h), seq=i) for i, h in enumerate(batch.history)]
         steps.append(("history_add", {"rows": history}, None))
@@ -602,6 +614,31 @@ class Neo4jStore(Store):
             return {}
         rows = self._rows(_VECTOR_QUERIES[kind], ids=list(dict.fromkeys(ids)))
         return {r["id"]: unit_vector(r["embedding"]) for r in rows}
+
+    def set_vectors(self, kind: VectorKind, vectors: Mapping[str, Vector]) -> None:
+        if not vectors:
+            return
+        self._prepare()
+        if self._dim is None:
+            self.ensure_schema(len(next(iter(vectors.values()))))
+        for record_id, vector in vectors.items():
+            self._check_dim(vector, f"{kind} {record_id}")
+        rows = [{"id": i, "embedding": p.vector_param(v)} for i, v in vectors.items()]
+        for attempt in range(3):
+            try:
+                self._write(lambda tx: tx.run(cypher(_SET_VECTORS[kind]), {"rows": rows}).consume())
+                return
+            except StoreError as e:
+                # A record deleted by another transaction between this one's MATCH and its vector
+                # write: the procedure cannot load it. Again: the MATCH no longer finds it.
+                if "EntityNotFound" not in str(e) or attempt == 2:
+                    raise
+
+    def missing_vectors(self, kind: VectorKind, limit: int) -> list[tuple[str, str]]:
+        rows = self._rows(_MISSING_VECTORS[kind], limit=int(limit))
+        if kind == "memory":
+            return [(r["id"], index_text(r["memory"], r["actor_id"])) for r in rows]
+        return [(r["id"], r["text"]) for r in rows]
 
     # ---- history ---------------------------------------------------------------------------
     def history(self, memory_id: str) -> list[HistoryEvent]:

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from graphmem.models import FUNCTIONAL_TYPES, SYMMETRIC_TYPES, Scope
+from graphmem.pipeline.indexer import flush_all
 from graphmem.stores.base import Store
 
 ScopeKey = tuple[str | None, str | None, str | None]
@@ -320,7 +321,10 @@ def api_violations(store: Store, snap: Snapshot) -> list[str]:
 
 
 def assert_consistent(store: Store, *, api: bool = True) -> Snapshot:
-    """Assert every invariant (and, with ``api``, that the read paths agree); return the snapshot."""
+    """Assert every invariant (and, with ``api``, that the read paths agree); return the snapshot.
+
+    Background indexing is waited for first: its vectors land after ``add`` returns."""
+    flush_all()  # every Memory of this process: several store objects may share one database
     snap = snapshot(store)
     problems = violations(snap) + (api_violations(store, snap) if api else [])
     assert not problems, f"{len(problems)} invariant violations:\n" + "\n".join(problems[:50])

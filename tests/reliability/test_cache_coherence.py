@@ -123,6 +123,7 @@ def test_a_follower_catches_up_with_every_kind_of_write(
                 writer.delete(live[op[1] % len(live)])
             elif op[0] == "delete_all":
                 writer.delete_all(run_id=op[1])
+            writer.flush()  # background indexing commits vectors after add returns
             assert view(follower) == fresh_view(path)
 
     run()
@@ -141,12 +142,14 @@ def test_a_reset_and_a_pruned_log_fall_back_to_a_full_reload(
 
     writer.reset()
     writer.add("Carol works with Bob.", run_id="r1", infer=False)
+    writer.flush()
     assert view(follower) == fresh_view(path)
     assert reloads.count == 1
 
     monkeypatch.setattr(_embedded_sql, "CHANGES_KEPT", 3)  # the writer prunes at every 100th row
     for i in range(120):
         writer.add(f"Alice works with Bob, note {i}.", run_id="r2", infer=False)
+    writer.flush()
     assert view(follower) == fresh_view(path)
     assert reloads.count == 2
 
@@ -158,6 +161,7 @@ def test_a_commit_that_left_no_log_row_falls_back_to_a_full_reload(
     path = tmp_path / "store"
     writer = Memory(store=EmbeddedStore(path), embedder=HashingEmbedder(dim=384))
     mid = writer.add("Alice works with Bob.", run_id="r1", infer=False)["results"][0]["id"]
+    writer.flush()  # a logged commit after the unlogged one would hide it (the log names rows only)
     follower = EmbeddedStore(path)
     reloads = Reloads(follower, monkeypatch)
     with sqlite3.connect(path / "graphmem.db") as conn:
