@@ -255,7 +255,8 @@ def test_neo4j_retries_a_deadlocked_transaction_once_and_writes_once(neo4j_store
         return real_write(deadlock_first)
 
     neo4j_store._write = flaky_write
-    m = memory_on(neo4j_store)
+    # inline: the add's one transaction is all that runs (background indexing writes vectors too)
+    m = Memory({"indexing": "inline"}, store=neo4j_store, embedder=HashingEmbedder(dim=384))
     m.add([{"role": "user", "name": "Alice", "content": "I work with Bob."}], run_id="r", infer=False)
     assert len(attempts) == 2
     assert len(m.get_all(run_id="r")["results"]) == 1
