@@ -114,6 +114,7 @@ class Memory:
         Raises:
             EmbeddingError: background embedding failed (the records stay without vectors
                 until the store is opened again, when they are queued once more).
+            StoreUnavailableError: the store cannot be reached; the vectors stay queued.
         """
         if self._indexer is not None:
             self._indexer.flush()

@@ -73,7 +73,6 @@ class Indexer:
         self._failures = 0
         self._unavailable: StoreUnavailableError | None = None
         self._retry_now = False
-        atexit.register(_close_at_exit, weakref.ref(self))
         _live.add(self)
 
     @property
@@ -213,8 +212,8 @@ def flush_all(store: Store | None = None) -> None:
             indexer.flush()
 
 
-def _close_at_exit(ref: weakref.ref[Indexer]) -> None:
+@atexit.register
+def _close_all_at_exit() -> None:
     """Flush what a process that never called ``Memory.close`` still has queued."""
-    indexer = ref()
-    if indexer is not None:
+    for indexer in list(_live):
         indexer.close()
