@@ -44,6 +44,62 @@ def test_direct_forward_matches_sentence_transformers_encode(dtype: str, min_cos
 
 
 @pytest.mark.slow
+def test_bert_kernel_matches_the_model_with_and_without_padding() -> None:
+    """MiniLM runs on the written-out BERT kernel; packed (padded batch) and plain (one length)
+    batches both give the Hugging Face model's vectors."""
+    import torch
+
+    from graphmem.embedders.sentence_transformers import _fast_path, _load
+
+    fast = _fast_path("all-MiniLM-L6-v2", "cpu", "float32")
+    assert fast is not None and fast.kernel is not None
+    model = _load("all-MiniLM-L6-v2", "cpu")[0].auto_model
+    for texts in (["short", "a rather longer text about the Q3 roadmap and its owners", "Bob"],
+                  ["same length one", "same length two"]):  # fmt: skip
+        enc = fast.tokenizer(texts, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            got = fast.kernel(enc["input_ids"], enc["attention_mask"]).numpy()
+            hidden = model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            want = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1).numpy()
+        assert np.allclose(got, want, atol=1e-5), texts
+
+
+def test_threads_auto_leaves_out_this_process_own_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy load average caused by this process itself does not push a batch onto one thread;
+    load from other processes does."""
+    import graphmem.embedders.sentence_transformers as st
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(st, "usable_cores", lambda: 2)
+    monkeypatch.setattr(st.os, "getloadavg", lambda: (1.9, 1.0, 1.0))
+    e = SentenceTransformerEmbedder()
+    monkeypatch.setattr(st._own_load, "sample", lambda: 1.8)  # it is all ours
+    assert e.threads_for(64) == 2
+    monkeypatch.setattr(st._own_load, "sample", lambda: 0.1)  # another process holds a core
+    assert e.threads_for(64) == 1
+    assert e.threads_for(8) == 1  # small jobs stay on one thread regardless
+
+
+def test_own_load_follows_this_process_cpu_use() -> None:
+    import time
+
+    from graphmem.embedders.sentence_transformers import _OwnLoad
+
+    load = _OwnLoad()
+    load._at -= 1.0  # as if sampled a second ago
+    end = time.monotonic() + 0.6
+    while time.monotonic() < end:  # keep one core busy
+        pass
+    busy = load.sample()
+    load._at -= 1.0
+    time.sleep(0.6)
+    idle = load.sample()
+    assert 0.0 < busy < 0.1  # a minute's time constant: 1.6 s of one busy core moves it a little
+    assert idle < busy  # and idling brings it back down
+
+
+@pytest.mark.slow
 def test_cache_gives_the_same_vectors_and_stays_bounded() -> None:
     e = SentenceTransformerEmbedder(cache_size=3)
     first = e.embed(["alpha", "beta", "alpha"])
