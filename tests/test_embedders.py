@@ -58,11 +58,35 @@ def test_bert_kernel_matches_the_model_with_and_without_padding() -> None:
                   ["same length one", "same length two"]):  # fmt: skip
         enc = fast.tokenizer(texts, padding=True, return_tensors="pt")
         with torch.inference_mode():
-            got = fast.kernel(enc["input_ids"], enc["attention_mask"]).numpy()
+            got = fast.kernel(*fast.tokenize(texts)).numpy()
             hidden = model(**enc).last_hidden_state
             mask = enc["attention_mask"].unsqueeze(-1).float()
             want = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1).numpy()
         assert np.allclose(got, want, atol=1e-5), texts
+
+
+@pytest.mark.slow
+def test_bfloat16_kernel_uses_packed_weights_where_the_cpu_has_bf16() -> None:
+    from graphmem.embedders.sentence_transformers import _fast_path, cpu_has_native_bf16
+
+    if not cpu_has_native_bf16():
+        pytest.skip("no native bfloat16 on this CPU: dtype='auto' is float32")
+    fast = _fast_path("all-MiniLM-L6-v2", "cpu", "bfloat16")
+    assert fast is not None and fast.kernel is not None and fast.kernel.packed
+    # test_direct_forward_matches_sentence_transformers_encode checks its vectors.
+
+
+@pytest.mark.slow
+def test_kernel_tokeniser_matches_the_hugging_face_tokeniser() -> None:
+    from graphmem.embedders.sentence_transformers import _fast_path
+
+    fast = _fast_path("all-MiniLM-L6-v2", "cpu", "float32")
+    assert fast is not None and fast.backend is not None
+    texts = ["Bob", "", "Caroline's 🎉 café, naïve — 東京", "long " * 400, "Alice works with Bob."]
+    ids, mask = fast.tokenize(texts)
+    want = fast.tokenizer(texts, padding=True, truncation=True, max_length=fast.max_length, return_tensors="pt")
+    assert ids.shape[1] == fast.max_length  # the long text was truncated, the rest padded to it
+    assert ids.equal(want["input_ids"]) and mask.equal(want["attention_mask"])
 
 
 def test_threads_auto_leaves_out_this_process_own_load(monkeypatch: pytest.MonkeyPatch) -> None:

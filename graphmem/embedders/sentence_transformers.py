@@ -107,6 +107,29 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _packed_linear_works() -> bool:
+    """Whether this torch has oneDNN's prepacked linear (a private op its compiler uses) and it
+    agrees with ``F.linear``; the kernel falls back to ``F.linear`` otherwise."""
+    import torch
+    import torch.nn.functional as F
+
+    try:
+        g = torch.Generator().manual_seed(0)
+        w, b, x = (torch.randn(*shape, generator=g).to(torch.bfloat16) for shape in ((8, 16), (8,), (3, 16)))
+        ops = torch.ops.mkldnn
+        with torch.inference_mode():
+            packed = ops._reorder_linear_weight(w)
+            plain = ops._linear_pointwise(x, packed, b, "none", [], "")
+            fused = ops._linear_pointwise(x, packed, b, "gelu", [], "none")
+            want = F.linear(x, w, b).float()
+            return bool(
+                torch.allclose(plain.float(), want, atol=0.05, rtol=0.02)
+                and torch.allclose(fused.float(), F.gelu(want), atol=0.05, rtol=0.02)
+            )
+    except (AttributeError, RuntimeError):
+        return False
+
+
 class _BertKernel:
     """A BERT encoder with mean pooling as a dozen plain torch calls per layer on its weights.
 
@@ -147,6 +170,23 @@ class _BertKernel:
                     w(layer.output.LayerNorm.weight), w(layer.output.LayerNorm.bias),
                 )
             )  # fmt: skip
+        # bfloat16 weights prepacked for oneDNN, as torch's own compiler does on CPU: the plain
+        # path reorders each weight matrix on every call, which is most of a short text's time.
+        self.packed = dtype == torch.bfloat16 and _packed_linear_works()
+        if self.packed:
+            pack = torch.ops.mkldnn._reorder_linear_weight
+            self.layers = [
+                (pack(layer[0]), layer[1], pack(layer[2]), *layer[3:6], pack(layer[6]), layer[7], pack(layer[8]), *layer[9:]) for layer in self.layers
+            ]
+
+    def _linear(self, x: Any, weight: Any, bias: Any, gelu: bool = False) -> Any:
+        import torch
+        import torch.nn.functional as F
+
+        if self.packed:  # gelu fused into the matmul
+            return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "gelu" if gelu else "none", [], "none" if gelu else "")
+        y = F.linear(x, weight, bias)
+        return F.gelu(y) if gelu else y
 
     @staticmethod
     def supports(model: Any) -> bool:
@@ -183,10 +223,12 @@ class _BertKernel:
         if padded:
             bias = torch.zeros(batch, 1, 1, seq).masked_fill_(~keep.view(batch, 1, 1, seq), float("-inf"))
         scale = head_dim**-0.5
+        # The padded layout attention needs; its padding rows stay zero from layer to layer.
+        spread = x.new_zeros(batch * seq, 3 * width) if padded else None
         for qkv_w, qkv_b, o_w, o_b, n1_w, n1_b, i_w, i_b, f_w, f_b, n2_w, n2_b in self.layers:
-            qkv = F.linear(x, qkv_w, qkv_b)
-            if padded:
-                qkv = qkv.new_zeros(batch * seq, 3 * width).index_copy_(0, real, qkv)
+            qkv = self._linear(x, qkv_w, qkv_b)
+            if spread is not None:
+                qkv = spread.index_copy_(0, real, qkv)
             q, k, v = qkv.view(batch, seq, 3, heads, head_dim).permute(2, 0, 3, 1, 4)
             # Attention as two batched matmuls, softmax in float32: for texts this short it is
             # half the time of scaled_dot_product_attention's CPU kernel.
@@ -197,8 +239,9 @@ class _BertKernel:
             att = att.transpose(1, 2).reshape(batch * seq, width)
             if padded:
                 att = att.index_select(0, real)
-            x = F.layer_norm(F.linear(att, o_w, o_b) + x, (width,), n1_w, n1_b, eps=self.eps)
-            x = F.layer_norm(F.linear(F.gelu(F.linear(x, i_w, i_b)), f_w, f_b) + x, (width,), n2_w, n2_b, eps=self.eps)
+            x = F.layer_norm(self._linear(att, o_w, o_b) + x, (width,), n1_w, n1_b, eps=self.eps)
+            hidden = self._linear(x, i_w, i_b, gelu=True)
+            x = F.layer_norm(self._linear(hidden, f_w, f_b) + x, (width,), n2_w, n2_b, eps=self.eps)
         # Mean pooling as one matmul: row b of ``weights`` is 1/len(text b) on its tokens.
         rows = real // seq  # each packed token's text
         weights = (rows.unsqueeze(0) == torch.arange(batch).unsqueeze(1)).float()
@@ -217,9 +260,16 @@ class _FastPath:
         model = st[0].auto_model
         torch_dtype = torch.bfloat16 if dtype == "bfloat16" else torch.float32
         self.kernel = _BertKernel(model, torch_dtype) if _BertKernel.supports(model) else None
+        self.backend = None  # the kernel's tokeniser: the fast tokeniser's Rust core, set up once
         if self.kernel is None:
             self.model = copy.deepcopy(model).to(torch.bfloat16) if dtype == "bfloat16" else model
             self.model.eval()
+        elif getattr(self.tokenizer, "is_fast", False) and self.tokenizer.pad_token is not None:
+            # The Hugging Face wrapper re-applies padding and truncation settings and converts
+            # its output on every call: a few milliseconds, most of a short text's tokenising.
+            self.backend = copy.deepcopy(self.tokenizer.backend_tokenizer)
+            self.backend.enable_truncation(self.max_length)
+            self.backend.enable_padding(pad_id=self.tokenizer.pad_token_id, pad_token=self.tokenizer.pad_token)
 
     @staticmethod
     def build(st: Any, dtype: str) -> _FastPath | None:
@@ -235,11 +285,26 @@ class _FastPath:
             return None
         return _FastPath(st, dtype)
 
-    def _pooled(self, enc: Any) -> Any:
+    def tokenize(self, texts: list[str]) -> tuple[Any, Any]:
+        """Token ids and attention mask of ``texts``, padded to the longest: what the Hugging Face
+        tokeniser returns (``tests/test_embedders.py`` compares them)."""
+        import torch
+
+        if self.backend is None:
+            enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
+                                 return_tensors="pt")  # fmt: skip
+            return enc["input_ids"], enc["attention_mask"]
+        encodings = self.backend.encode_batch(texts)
+        ids = torch.from_numpy(np.array([e.ids for e in encodings], dtype=np.int64))
+        mask = torch.from_numpy(np.array([e.attention_mask for e in encodings], dtype=np.int64))
+        return ids, mask
+
+    def _pooled(self, texts: list[str]) -> Any:
         import torch
 
         if self.kernel is not None:
-            return self.kernel(enc["input_ids"], enc["attention_mask"])
+            return self.kernel(*self.tokenize(texts))
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
         hidden = self.model(**enc).last_hidden_state.float()
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -254,9 +319,7 @@ class _FastPath:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 chunk = [texts[i] for i in order[start : start + batch_size]]
-                enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length,
-                                     return_tensors="pt")  # fmt: skip
-                rows.append(self._pooled(enc).numpy())
+                rows.append(self._pooled(chunk).numpy())
         if rows:
             out = np.empty((len(texts), rows[0].shape[1]), dtype=np.float32)
             out[np.asarray(order)] = np.concatenate(rows)
