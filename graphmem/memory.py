@@ -6,7 +6,6 @@ Every public method validates its arguments before anything is read or written, 
 
 from __future__ import annotations
 
-import logging
 import threading
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -19,7 +18,6 @@ from graphmem.errors import (
     InvalidInputError,
     InvalidRelationTypeError,
     MemoryNotFoundError,
-    StoreUnavailableError,
 )
 from graphmem.extractors.base import Extractor
 from graphmem.filters import parse_filters
@@ -40,7 +38,6 @@ if TYPE_CHECKING:
     from graphmem.collab import ActingMemory, Meetings, Projects, Tasks
     from graphmem.context import TokenCounter
 
-log = logging.getLogger(__name__)
 
 #: Relations that put two people on the same piece of work.
 SHARED_WORK_TYPES = ("WORKS_ON", "RESPONSIBLE_FOR", "MEMBER_OF")
@@ -81,10 +78,7 @@ class Memory:
             llm_add=_factory.make_llm_add(self.config, self.llm), indexer=self._indexer,
         )  # fmt: skip
         if self._indexer is not None:
-            try:  # what a process that died mid-indexing left without vectors
-                self._indexer.recover()
-            except StoreUnavailableError as e:  # a Memory opens without its store (see health())
-                log.warning("not indexing records left without vectors: %s", e)
+            self._indexer.recover()  # what a process that died mid-indexing left without vectors
         # Entity resolution reads, then writes: serialise writers, within the process and across
         # every process and client of the store (see Store.write_lock).
         self._write_lock = _WriteLock(self.store)

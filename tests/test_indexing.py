@@ -20,7 +20,7 @@ from graphmem.errors import StoreUnavailableError
 from graphmem.models import MemoryRecord, Scope, index_text, new_id, text_hash, utcnow
 from graphmem.pipeline.add import INLINE_BATCH
 from graphmem.pipeline.indexer import Indexer, Job
-from graphmem.stores.base import Store, WriteBatch
+from graphmem.stores.base import Store, VectorKind, WriteBatch
 
 
 class GateEmbedder(HashingEmbedder):
@@ -124,6 +124,33 @@ def test_a_new_memory_indexes_what_a_dead_process_left_without_vectors(store: St
     found = m.search("who manages the data team?", user_id="u")["results"]
     assert [r["id"] for r in found] == [rec.id] and "vector" in found[0]["scores"]
     assert store.missing_vectors("memory", 10) == []
+
+
+def test_opening_a_memory_leaves_the_scan_for_missing_vectors_to_the_indexer_thread(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan is a pass over the whole store: opening returns before it, a flush waits for it."""
+    rec = MemoryRecord(
+        id=new_id(), memory="Ivo runs the night shift.", hash=text_hash("Ivo runs the night shift."),
+        user_id="u", agent_id=None, run_id=None, actor_id="Ivo", role="user", metadata={}, memory_type=None,
+        created_at=utcnow(), updated_at=None, embedding=None,
+    )  # fmt: skip
+    store.apply(WriteBatch(memories_add=[rec]))
+    gate, scanned_by = threading.Event(), []
+    real = store.missing_vectors
+
+    def held_scan(kind: VectorKind, limit: int) -> list[tuple[str, str]]:
+        scanned_by.append(threading.current_thread().name)
+        assert gate.wait(10)
+        return real(kind, limit)
+
+    monkeypatch.setattr(store, "missing_vectors", held_scan)
+    m = Memory(store=store, embedder=HashingEmbedder(dim=384))  # returns while the scan is held
+    assert m._indexer is not None and m._indexer.pending
+    threading.Timer(0.2, gate.set).start()
+    m.flush()
+    assert scanned_by == ["graphmem-indexer", "graphmem-indexer"]  # memories, then relations
+    assert rec.id in store.vectors("memory", [rec.id])
 
 
 def test_set_vectors_skips_unknown_ids(store: Store, hashing_embedder: HashingEmbedder) -> None:

@@ -14,7 +14,8 @@ Nothing reads a vector that is still queued:
   calls :meth:`Indexer.flush` first, so a search sees every memory added before it;
 * ``Memory.close`` and interpreter exit flush;
 * a process that dies with texts queued leaves those records without a vector; the next
-  ``Memory`` opened on the store finds them (:meth:`Store.missing_vectors`) and queues them again.
+  ``Memory`` opened on the store finds them (:meth:`Store.missing_vectors`, on the indexer's
+  thread: a scan of the store must not hold up opening it) and queues them again.
 
 Entity names are still embedded inside ``add``: resolving a new name against the scope's
 entities needs its vector at once.
@@ -73,13 +74,14 @@ class Indexer:
         self._failures = 0
         self._unavailable: StoreUnavailableError | None = None
         self._retry_now = False
+        self._recover = False  # a scan for records without vectors is wanted
         _live.add(self)
 
     @property
     def pending(self) -> int:
         """Jobs queued or being embedded."""
         with self._cond:
-            return len(self._queue) + self._busy
+            return len(self._queue) + self._busy + self._recover
 
     def submit(self, jobs: Sequence[Job]) -> None:
         if not jobs:
@@ -88,10 +90,14 @@ class Indexer:
             if self._closed:
                 raise EmbeddingError("the indexer is closed")
             self._queue.extend(jobs)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="graphmem-indexer", daemon=True)
-                self._thread.start()
+            self._start()
             self._cond.notify_all()
+
+    def _start(self) -> None:
+        """Start the thread if it is not running (the caller holds ``_cond``)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="graphmem-indexer", daemon=True)
+            self._thread.start()
 
     def flush(self) -> None:
         """Return once every job submitted so far has its vector stored.
@@ -108,7 +114,9 @@ class Indexer:
             failures = self._failures
             self._retry_now = True
             self._cond.notify_all()
-            self._cond.wait_for(lambda: (not self._queue and not self._busy) or self._failures > failures)
+            self._cond.wait_for(
+                lambda: (not self._queue and not self._busy and not self._recover) or self._failures > failures
+            )
             lost, self._lost = self._lost, None
             unavailable = self._unavailable if self._failures > failures else None
         if unavailable is not None:
@@ -116,16 +124,35 @@ class Indexer:
         if lost is not None:
             raise EmbeddingError(f"background indexing failed: {lost}") from lost
 
-    def recover(self) -> int:
-        """Queue every memory and relation of the store that has no vector; how many."""
-        found = 0
-        for kind in ("memory", "relation"):
-            missing = self.store.missing_vectors(kind, _RECOVER_CHUNK)
-            self.submit([Job(kind, rid, text) for rid, text in missing])
-            found += len(missing)
-        if found:
-            log.info("queued %d records left without vectors for indexing", found)
-        return found
+    def recover(self) -> None:
+        """Have the thread queue every memory and relation of the store that has no vector.
+
+        Returns at once; the next :meth:`flush` waits for the scan and for those vectors. An
+        unreachable store is logged and the scan skipped: the next ``Memory`` opened tries again.
+        """
+        with self._cond:
+            if self._closed:
+                return
+            self._recover = True
+            self._start()
+            self._cond.notify_all()
+
+    def _find_missing(self) -> None:
+        """The scan :meth:`recover` asked for, run on the thread."""
+        jobs: list[Job] = []
+        try:
+            for kind in ("memory", "relation"):
+                jobs += [Job(kind, rid, text) for rid, text in self.store.missing_vectors(kind, _RECOVER_CHUNK)]
+        except StoreUnavailableError as e:
+            log.warning("not indexing records left without vectors: %s", e)
+        except Exception:
+            log.exception("cannot list the records left without vectors")
+        if jobs:
+            log.info("queued %d records left without vectors for indexing", len(jobs))
+        with self._cond:
+            self._queue.extend(jobs)
+            self._recover = False
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Flush (logging, not raising, a failure) and stop the thread. Idempotent."""
@@ -143,7 +170,12 @@ class Indexer:
         backoff = _FIRST_BACKOFF_S
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._queue or self._closed)
+                self._cond.wait_for(lambda: self._queue or self._recover or self._closed)
+                recover = self._recover
+            if recover:
+                self._find_missing()
+                continue
+            with self._cond:
                 if not self._queue:
                     return  # closed and drained
                 jobs, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
