@@ -22,10 +22,9 @@ model as directly as it can while giving the same vectors as ``SentenceTransform
 * **Threads by job size** (``threads="auto"``): torch's OpenMP workers spin while they wait, and on
   a busy machine that spinning costs far more than it gains (measured on 2 busy cores: one
   sentence 378 ms with 2 threads against 24 ms with 1). Small jobs (under 32 texts) therefore run
-  on one thread; larger batches use the cores other processes leave idle: the 1-minute load
-  average less this process's own recent CPU use (counting itself, a process embedding for a
-  minute fell back to one thread on an idle machine). ``OMP_NUM_THREADS``, when set, caps the
-  count. An integer fixes it.
+  on one thread; larger batches use the cores other processes leave idle (:class:`_OtherLoad`:
+  the machine's recent busy time less this process's own). ``OMP_NUM_THREADS``, when set, caps
+  the count. An integer fixes it.
   The process's own torch setting is put back when no encode is running. Encodes from several
   threads (background indexing beside an add or a search) run at once.
 * **A small cache** of recent texts (entity names, repeated facts and queries recur constantly):
@@ -336,28 +335,62 @@ def _fast_path(model: str, device: str, dtype: str) -> _FastPath | None:
         return _fast.setdefault(key, path)
 
 
-class _OwnLoad:
-    """This process's recent CPU use, in the load average's unit (busy cores), averaged the way
-    the kernel averages the 1-minute load: exponentially, with a one-minute time constant."""
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _machine_busy_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (Linux ``/proc/stat``), else None."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            fields = f.readline().split()
+        ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    except (OSError, ValueError):
+        return None
+    return float(sum(ticks) - ticks[3] - ticks[4]) / _CLOCK_TICKS
+
+
+class _OtherLoad:
+    """How many cores other processes keep busy, for ``threads="auto"``.
+
+    The load average alone misleads both ways: it counts this process's own threads (after a
+    minute of embedding an idle machine looked busy and batches fell back to one thread), and it
+    trails by a minute (a benchmark's previous phase still looked busy). So, on Linux, the
+    machine's busy CPU time less this process's own, over the window since the previous look
+    (0.2 to 30 s). Without such a window: the 1-minute load average less this process's recent
+    CPU use, averaged like the load average (exponentially, one-minute time constant).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._at = time.monotonic()
         self._cpu = time.process_time()
-        self._rate = 0.0
+        self._busy = _machine_busy_seconds()
+        self._own_rate = 0.0
+        self._last = _load_average()
 
     def sample(self) -> float:
         with self._lock:
-            now, cpu = time.monotonic(), time.process_time()
+            now, cpu, busy = time.monotonic(), time.process_time(), _machine_busy_seconds()
             elapsed = now - self._at
-            if elapsed >= 0.5:  # shorter intervals are mostly noise
-                weight = 1.0 - math.exp(-elapsed / 60.0)
-                self._rate += weight * ((cpu - self._cpu) / elapsed - self._rate)
-                self._at, self._cpu = now, cpu
-            return self._rate
+            if elapsed < 0.2:  # too short to measure
+                return self._last
+            own = (cpu - self._cpu) / elapsed
+            self._own_rate += (1.0 - math.exp(-elapsed / 60.0)) * (own - self._own_rate)
+            if busy is not None and self._busy is not None and elapsed <= 30.0:
+                others = (busy - self._busy) / elapsed - own
+            else:
+                others = _load_average() - self._own_rate
+            self._at, self._cpu, self._busy = now, cpu, busy
+            # Machine-wide figures cover every CPU; this process may use only some of them.
+            self._last = max(0.0, others) * usable_cores() / (os.cpu_count() or 1)
+            return self._last
 
 
-_own_load = _OwnLoad()
+def _load_average() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+
+_other_load = _OtherLoad()
 _threads_lock = threading.Lock()
 _active = 0  # encodes running, in any thread
 _saved_threads = 0  # torch's thread count before the first of them
@@ -436,10 +469,7 @@ class SentenceTransformerEmbedder:
             cores = min(cores, int(cap))
         if n_texts < MULTI_THREAD_MIN_TEXTS or cores == 1:
             return 1
-        # Cores other processes keep busy: the load average counts this process's own threads
-        # too, and after a minute of embedding it would otherwise read as a busy machine.
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-        others = max(0.0, load - _own_load.sample())
+        others = _other_load.sample()  # cores other processes keep busy
         return max(1, min(cores, int(cores - others + 0.5)))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
