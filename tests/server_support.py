@@ -43,7 +43,8 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.02, what
 
 def test_settings(**overrides: Any) -> ServerSettings:
     """No rate limit (tests that want one set it) and fast webhook retries."""
-    hooks = WebhookSettings(max_attempts=3, backoff=0.05, backoff_cap=0.2, timeout=2.0)
+    # The tests' receivers listen on 127.0.0.1: a private address, refused by default.
+    hooks = WebhookSettings(max_attempts=3, backoff=0.05, backoff_cap=0.2, timeout=2.0, allow_private=True)
     return ServerSettings(**{"rate_limit": 0.0, "webhooks": hooks, **overrides})
 
 

@@ -13,7 +13,14 @@ import pytest
 from server_support import PROJECT, Team, make_memory, team_server, wait_for
 
 from graphmem.errors import InvalidInputError, MemoryNotFoundError, PermissionDeniedError
-from graphmem.server.webhooks import SIGNATURE_HEADER, Webhooks, WebhookSettings, sign, verify_signature
+from graphmem.server.webhooks import (
+    SIGNATURE_HEADER,
+    Webhooks,
+    WebhookSettings,
+    private_target,
+    sign,
+    verify_signature,
+)
 from graphmem.stores.base import Store
 
 
@@ -149,12 +156,12 @@ def test_webhook_management_rules(team: Team) -> None:
 
 def test_pending_deliveries_survive_a_restart(embedded_store: Store) -> None:
     memory = make_memory(embedded_store)
-    hooks = Webhooks(memory.store, WebhookSettings(backoff=0.05))
+    hooks = Webhooks(memory.store, WebhookSettings(backoff=0.05, allow_private=True))
     with Receiver() as receiver:
         hook = hooks.create(PROJECT, receiver.url, "r", ["memory.created"], created_by="Alice")
         assert hooks.emit(PROJECT, [("memory.created", {"id": "m1"})]) == 1  # recorded, worker not running
         assert hooks.deliveries(hook["id"])[0]["status"] == "pending"
-        restarted = Webhooks(memory.store, WebhookSettings(backoff=0.05))
+        restarted = Webhooks(memory.store, WebhookSettings(backoff=0.05, allow_private=True))
         restarted.start()
         try:
             wait_for(lambda: receiver.requests, what="the delivery after restart")
@@ -174,7 +181,7 @@ def test_signature_format_and_tolerance() -> None:
 
 def test_delivery_log_is_trimmed_to_its_limit(embedded_store: Store) -> None:
     memory = make_memory(embedded_store)
-    hooks = Webhooks(memory.store, WebhookSettings(log_limit=4))
+    hooks = Webhooks(memory.store, WebhookSettings(log_limit=4, allow_private=True))
     with Receiver() as receiver:
         hook = hooks.create(PROJECT, receiver.url, "r", ["memory.created"], created_by="Alice")
         hooks.start()
@@ -187,3 +194,68 @@ def test_delivery_log_is_trimmed_to_its_limit(embedded_store: Store) -> None:
             hooks.stop()
     kept = [d["payload"]["data"]["id"] for d in hooks.deliveries(hook["id"])]
     assert kept == ["m6", "m5", "m4", "m3"]  # the newest ones
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",  # loopback
+        "http://localhost/hook",  # a name that resolves to loopback
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata (link-local)
+        "http://10.1.2.3/hook",
+        "http://192.168.0.7/hook",
+        "http://100.64.0.1/hook",  # carrier-grade NAT (shared)
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
+        "http://[fd00::1]/hook",  # unique local
+        "http://0.0.0.0/hook",
+        "http://224.0.0.1/hook",  # multicast
+    ],
+)
+def test_webhooks_to_private_addresses_are_refused_by_default(embedded_store: Store, url: str) -> None:
+    hooks = Webhooks(embedded_store)
+    with pytest.raises(InvalidInputError, match="private-network address"):
+        hooks.create(PROJECT, url, "internal", ["memory.created"], created_by="Alice")
+    public = hooks.create(PROJECT, "http://93.184.215.14/hook", "public", ["memory.created"], created_by="Alice")
+    with pytest.raises(InvalidInputError, match="private-network address"):
+        hooks.update(public["id"], url=url)
+    assert hooks.get(public["id"])["url"] == "http://93.184.215.14/hook"  # nothing half-written
+    allowed = Webhooks(embedded_store, WebhookSettings(allow_private=True))
+    assert allowed.create(PROJECT, url, "internal", ["memory.created"], created_by="Alice")["url"] == url
+
+
+def test_private_target_judges_addresses_and_resolved_names() -> None:
+    assert private_target("https://8.8.8.8/x") is None
+    assert private_target("http://127.0.0.2:9/x") == "127.0.0.2"
+    assert private_target("http://localhost:9/x") in ("127.0.0.1", "::1")
+    assert private_target("http://no-such-host.invalid/x") is None  # unresolvable: the attempt fails anyway
+
+
+def test_a_name_that_turns_private_after_registration_is_never_contacted(
+    embedded_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS may change after registration: every attempt checks again, and refuses without connecting."""
+    import socket
+
+    import graphmem.server.webhooks as webhooks
+
+    real = socket.getaddrinfo
+    answers = {"hooks.example.com": "93.184.215.14"}
+
+    def fake_getaddrinfo(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], 0))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", fake_getaddrinfo)
+    hooks = Webhooks(embedded_store, WebhookSettings(max_attempts=1))
+    hook = hooks.create(PROJECT, "http://hooks.example.com/x", "r", ["memory.created"], created_by="Alice")
+    answers["hooks.example.com"] = "127.0.0.1"  # rebound to the server's own loopback
+    hooks.emit(PROJECT, [("memory.created", {"id": "m1"})])
+    hooks.start()
+    try:
+        wait_for(lambda: hooks.deliveries(hook["id"])[0]["status"] == "failed", what="the refused delivery")
+    finally:
+        hooks.stop()
+    delivery = hooks.deliveries(hook["id"])[0]
+    assert delivery["error"] == "PrivateAddressRefused" and delivery["response_status"] is None

@@ -26,6 +26,8 @@ def add_commands(sub: Any, add_store_args: StoreArgs, open_memory: OpenMemory) -
     p.add_argument("--rate-burst", type=int, help="requests a key may save up")
     p.add_argument("--max-body-bytes", type=int, help="largest request body")
     p.add_argument("--max-page-size", type=int, help="largest page of a listing")
+    p.add_argument("--webhooks-allow-private", action="store_true", default=None,
+                   help="deliver webhooks to loopback and private-network addresses too (refused by default)")  # fmt: skip
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     add_store_args(p)
     p.set_defaults(func=lambda a: cmd_serve(a, open_memory))
@@ -66,6 +68,8 @@ def cmd_serve(args: argparse.Namespace, open_memory: OpenMemory) -> int:
         rate_limit=args.rate_limit, rate_burst=args.rate_burst, max_body_bytes=args.max_body_bytes,
         max_page_size=args.max_page_size,
     )  # fmt: skip
+    if args.webhooks_allow_private:
+        settings.webhooks.allow_private = True
     handler = configure_logging(args.log_level)
     memory = open_memory(args)
     # Bind here, so --port 0 works and the address actually bound can be announced.

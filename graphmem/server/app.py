@@ -69,6 +69,11 @@ class ServerSettings:
                     values[f.name] = float(raw) if f.name == "rate_limit" else int(raw)
                 except ValueError as e:
                     raise ConfigError(f"GRAPHMEM_SERVER_{f.name.upper()} must be a number") from e
+        allow = os.environ.get("GRAPHMEM_SERVER_WEBHOOKS_ALLOW_PRIVATE")
+        if allow is not None:
+            if allow.strip().lower() not in ("0", "1", "true", "false", "yes", "no"):
+                raise ConfigError("GRAPHMEM_SERVER_WEBHOOKS_ALLOW_PRIVATE must be 1 or 0")
+            values["webhooks"] = WebhookSettings(allow_private=allow.strip().lower() in ("1", "true", "yes"))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

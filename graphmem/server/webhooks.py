@@ -12,6 +12,15 @@ when it starts.
 Every request carries ``X-Graphmem-Event``, ``X-Graphmem-Delivery`` and
 ``X-Graphmem-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the webhook's
 secret>``. The timestamp is signed so a receiver can refuse replays (see :func:`verify_signature`).
+
+A webhook URL is chosen by a project admin, but the server is the one that connects, from inside
+its network: URLs whose host is (or resolves to) a loopback, private, link-local (cloud metadata
+at 169.254.169.254), shared, multicast or reserved address are refused, at registration and again
+before every attempt, unless ``WebhookSettings.allow_private`` (environment variable
+``GRAPHMEM_SERVER_WEBHOOKS_ALLOW_PRIVATE=1``) says the receivers live on such a network.
+Redirects are not followed. The check resolves the name a moment before the connection does;
+a DNS server that answers differently the second time is not caught here (an egress proxy is the
+complete defence).
 """
 
 from __future__ import annotations
@@ -19,9 +28,11 @@ from __future__ import annotations
 import hashlib
 import heapq
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -82,14 +93,56 @@ class WebhookSettings:
     timeout: float = 5.0
     #: Delivery records kept per webhook; the oldest finished ones go first.
     log_limit: int = 1000
+    #: Deliver to loopback and private-network addresses too (see the module docstring).
+    allow_private: bool = False
 
 
-def _check_url(url: Any) -> str:
+def _blocked_address(address: str) -> bool:
+    """Whether a webhook must not be sent to this IP address without ``allow_private``."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 scope id is not part of it
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def private_target(url: str, resolve: bool = True) -> str | None:
+    """The non-public address ``url``'s host is or resolves to, else None.
+
+    A name that does not resolve is not judged (the delivery attempt fails on it anyway).
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        return host if _blocked_address(host) else None
+    except ValueError:
+        pass  # a name, not an address
+    if not resolve:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    for info in infos:
+        address = str(info[4][0])
+        if _blocked_address(address):
+            return address
+    return None
+
+
+def _check_url(url: Any, allow_private: bool) -> str:
     if not isinstance(url, str) or len(url) > 2000:
         raise InvalidInputError("url must be an http(s) URL of at most 2000 characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError as e:
+        raise InvalidInputError(f"url is not a valid URL: {e}") from e
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError("url must be an http(s) URL with a host")
+    if not allow_private and (address := private_target(url)) is not None:
+        raise InvalidInputError(
+            f"url's host is a loopback or private-network address ({address}); webhooks go to public "
+            "addresses unless the server allows private ones (GRAPHMEM_SERVER_WEBHOOKS_ALLOW_PRIVATE=1)"
+        )
     return url
 
 
@@ -142,7 +195,7 @@ class Webhooks:
             raise InvalidInputError("name must be 1-200 characters")
         now = utcnow()
         doc = {
-            "id": new_id(), "project_id": project_id, "name": name, "url": _check_url(url),
+            "id": new_id(), "project_id": project_id, "name": name, "url": _check_url(url, self.settings.allow_private),
             "event_types": _check_events(event_types), "secret": "whsec_" + secrets.token_urlsafe(32),
             "created_by": created_by, "created_at": now, "updated_at": now,
         }  # fmt: skip
@@ -174,7 +227,7 @@ class Webhooks:
                 raise InvalidInputError("name must be 1-200 characters")
             doc["name"] = name
         if url is not None:
-            doc["url"] = _check_url(url)
+            doc["url"] = _check_url(url, self.settings.allow_private)
         if event_types is not None:
             doc["event_types"] = _check_events(event_types)
         doc["updated_at"] = utcnow()
@@ -299,10 +352,16 @@ class Webhooks:
         }  # fmt: skip
         status: int | None = None
         error: str | None = None
-        try:
-            status = http.post(hook["url"], content=body, headers=headers).status_code
-        except Exception as e:  # any transport failure is a failed attempt, retried
-            error = type(e).__name__
+        blocked = None if self.settings.allow_private else private_target(hook["url"])
+        if blocked is not None:  # the name points inside the network now: never connect
+            error = "PrivateAddressRefused"
+            log.warning("webhook delivery refused: host resolves to a non-public address",
+                        extra={"delivery_id": delivery_id, "webhook_id": hook_id})  # fmt: skip
+        else:
+            try:
+                status = http.post(hook["url"], content=body, headers=headers).status_code
+            except Exception as e:  # any transport failure is a failed attempt, retried
+                error = type(e).__name__
         attempts = int(doc["attempts"]) + 1
         ok = status is not None and 200 <= status < 300
         doc.update(attempts=attempts, response_status=status, error=error, updated_at=utcnow())
