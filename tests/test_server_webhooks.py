@@ -259,3 +259,15 @@ def test_a_name_that_turns_private_after_registration_is_never_contacted(
         hooks.stop()
     delivery = hooks.deliveries(hook["id"])[0]
     assert delivery["error"] == "PrivateAddressRefused" and delivery["response_status"] is None
+
+
+def test_the_environment_can_allow_private_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphmem.errors import ConfigError
+    from graphmem.server.app import ServerSettings
+
+    assert ServerSettings.from_env().webhooks.allow_private is False
+    monkeypatch.setenv("GRAPHMEM_SERVER_WEBHOOKS_ALLOW_PRIVATE", "1")
+    assert ServerSettings.from_env().webhooks.allow_private is True
+    monkeypatch.setenv("GRAPHMEM_SERVER_WEBHOOKS_ALLOW_PRIVATE", "maybe")
+    with pytest.raises(ConfigError, match="WEBHOOKS_ALLOW_PRIVATE"):
+        ServerSettings.from_env()
