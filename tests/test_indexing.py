@@ -111,14 +111,20 @@ def test_update_waits_for_the_queued_vector_of_the_old_text(store: Store) -> Non
     np.testing.assert_allclose(store.vectors("memory", [mid])[mid], want, atol=1e-6)
 
 
-def test_a_new_memory_indexes_what_a_dead_process_left_without_vectors(store: Store) -> None:
-    """A writer killed after its add committed but before its vectors: the next open redoes them."""
+def _stored_without_vector(store: Store, text: str, actor: str) -> MemoryRecord:
+    """A memory as a writer killed between its add and its vectors leaves it."""
     rec = MemoryRecord(
-        id=new_id(), memory="Gina manages the data team.", hash=text_hash("Gina manages the data team."),
-        user_id="u", agent_id=None, run_id=None, actor_id="Gina", role="user", metadata={}, memory_type=None,
-        created_at=utcnow(), updated_at=None, embedding=None,
+        id=new_id(), memory=text, hash=text_hash(text), user_id="u", agent_id=None, run_id=None,
+        actor_id=actor, role="user", metadata={}, memory_type=None, created_at=utcnow(), updated_at=None,
+        embedding=None,
     )  # fmt: skip
     store.apply(WriteBatch(memories_add=[rec]))
+    return rec
+
+
+def test_a_new_memory_indexes_what_a_dead_process_left_without_vectors(store: Store) -> None:
+    """A writer killed after its add committed but before its vectors: the next open redoes them."""
+    rec = _stored_without_vector(store, "Gina manages the data team.", "Gina")
     assert store.missing_vectors("memory", 10) == [(rec.id, "Gina: Gina manages the data team.")]
     m = Memory(store=store, embedder=HashingEmbedder(dim=384))
     found = m.search("who manages the data team?", user_id="u")["results"]
@@ -130,12 +136,7 @@ def test_opening_a_memory_leaves_the_scan_for_missing_vectors_to_the_indexer_thr
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The scan is a pass over the whole store: opening returns before it, a flush waits for it."""
-    rec = MemoryRecord(
-        id=new_id(), memory="Ivo runs the night shift.", hash=text_hash("Ivo runs the night shift."),
-        user_id="u", agent_id=None, run_id=None, actor_id="Ivo", role="user", metadata={}, memory_type=None,
-        created_at=utcnow(), updated_at=None, embedding=None,
-    )  # fmt: skip
-    store.apply(WriteBatch(memories_add=[rec]))
+    rec = _stored_without_vector(store, "Ivo runs the night shift.", "Ivo")
     gate, scanned_by = threading.Event(), []
     real = store.missing_vectors
 
