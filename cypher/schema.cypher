@@ -11,6 +11,7 @@ CREATE INDEX graphmem_memory_user IF NOT EXISTS FOR (m:Memory) ON (m.user_id);
 CREATE INDEX graphmem_memory_agent IF NOT EXISTS FOR (m:Memory) ON (m.agent_id);
 CREATE INDEX graphmem_memory_run IF NOT EXISTS FOR (m:Memory) ON (m.run_id);
 CREATE INDEX graphmem_memory_created IF NOT EXISTS FOR (m:Memory) ON (m.created_at);
+CREATE INDEX graphmem_memory_actor IF NOT EXISTS FOR (m:Memory) ON (m.actor_id);
 CREATE INDEX graphmem_entity_user IF NOT EXISTS FOR (e:Entity) ON (e.user_id);
 CREATE INDEX graphmem_entity_agent IF NOT EXISTS FOR (e:Entity) ON (e.agent_id);
 CREATE INDEX graphmem_entity_run IF NOT EXISTS FOR (e:Entity) ON (e.run_id);

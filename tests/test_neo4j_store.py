@@ -103,7 +103,7 @@ def plan_operators(store: Any, name: str, **kwargs: Any) -> list[str]:
 
 
 def _query_params(scope: Scope, **extra: Any) -> dict[str, Any]:
-    return {**params.scope_params(scope), "filter": [], "vector": [0.1] * 384, **extra}
+    return {**params.scope_params(scope), "filter": [], "vector": [0.1] * 384, "vectors": [[0.1] * 384], **extra}
 
 
 @pytest.mark.parametrize(
@@ -111,6 +111,7 @@ def _query_params(scope: Scope, **extra: Any) -> dict[str, Any]:
     [
         ("memories_vector_index", "db.index.vector.queryNodes"),
         ("entities_vector_index", "db.index.vector.queryNodes"),
+        ("entities_vector_index_many", "db.index.vector.queryNodes"),
         ("relations_vector_index", "db.index.vector.queryRelationships"),
         ("memories_keyword", "db.index.fulltext.queryNodes"),
     ],
@@ -124,7 +125,7 @@ def test_searches_use_the_index_procedures(neo4j_store: Any, name: str, procedur
 
 @pytest.mark.parametrize(
     "name", ["memories_list", "memories_count", "memories_vector_exact", "entities_list", "entities_find",
-             "entities_vector_exact", "relations_vector_exact", "scope_delete_memories"],
+             "entities_vector_exact", "entities_vector_exact_many", "relations_vector_exact", "scope_delete_memories"],
 )  # fmt: skip
 def test_scoped_reads_seek_indexes_instead_of_scanning_labels(neo4j_store: Any, name: str) -> None:
     neo4j_store.ensure_schema(384)
@@ -149,7 +150,7 @@ def test_every_query_compiles_without_warnings(neo4j_store: Any) -> None:
         base = _query_params(Scope(user_id="u"), fetch=5, k=5, limit=5, query="x", keys=[], ids=[], rows=[],
                              entity_ids=[], source_ids=None, types=None, memory_ids=None, as_of=None,
                              include_invalid=False, hops=2, newest_first=True, now="t", memory_id="m",
-                             dim=384, version=1, timeout=1, name="x", cap=5, uids=[], kind="k")  # fmt: skip
+                             dim=384, version=1, timeout=1, name="x", cap=5, uids=[], kind="k", actors=["a"])  # fmt: skip
         with neo4j_store._driver.session(database="neo4j") as session:
             summary = session.run("EXPLAIN " + cypher(name), base).consume()
         warnings = [
@@ -271,6 +272,73 @@ def test_index_and_exact_search_agree(neo4j_server: Any) -> None:
         exact.reset()
         exact.close()
         approx.close()
+
+
+def test_vector_entities_many_takes_each_path_as_one_call_would(neo4j_server: Any) -> None:
+    """Index, starved-and-refetched, and exact paths: the batched answers equal one call per vector."""
+    stores = [neo4j_server.store(exact_search_limit=n) for n in (None, 0, 10**6)]
+    stores[0].reset()
+    stores[0].ensure_schema(384)
+    try:
+        # a busy neighbour, so a small scope's candidates are starved in the index's first fetch
+        ents = [entity(f"topic {i} item {i % 13}", user_id="busy") for i in range(300)]
+        ents += [entity(f"topic {i} note", user_id="small", run_id=f"r{i % 2}") for i in range(12)]
+        stores[0].apply(WriteBatch(entities_upsert=ents))
+        queries = [q(f"topic {i} item") for i in (1, 5, 77)] + [q("something else entirely")]
+        for store in stores:
+            for scope, exact in ((Scope(user_id="busy"), False), (Scope(user_id="small"), False),
+                                 (Scope(user_id="small", run_id="r1"), True)):  # fmt: skip
+                for k in (3, 20):
+                    many = store.vector_entities_many(scope, queries, k, exact=exact)
+                    assert many == [store.vector_entities(scope, v, k, exact=exact) for v in queries]
+                    assert all(len(found) == min(k, 6 if exact else 300 if scope.user_id == "busy" else 12)
+                               for found in many)  # fmt: skip
+    finally:
+        stores[0].reset()
+        for s in stores:
+            s.close()
+
+
+def test_actor_filtered_search_agrees_on_every_path(neo4j_server: Any) -> None:
+    """A big scope searched for a few actors' memories: through the actor index, exactly, when
+    they are few enough; else through the over-fetching vector index, as before."""
+    auto, exact, approx = (neo4j_server.store(exact_search_limit=n) for n in (None, 10**6, 0))
+    auto.reset()
+    auto.ensure_schema(384)
+    try:
+        actors = ["ann", "bo", "cy", "di", "ed", "flo", "gus"]
+        mems = [memory(f"note {i} on subject {i % 11}", user_id="u", actor_id=actors[i % 7]) for i in range(700)]
+        mems += [memory(f"note {i} on subject {i % 11}", user_id="u", actor_id="zoe") for i in range(300)]
+        mems += [memory(f"note {i} on subject 4", user_id="other", actor_id="ann") for i in range(20)]
+        auto.apply(WriteBatch(memories_add=mems))
+        vec = q("note on subject 4")
+        ran: list[str] = []
+        read = auto._read
+        auto._read = lambda name, /, **kw: ran.append(name) or read(name, **kw)  # which path answered
+        # ann (120 memories) and nobody are few enough for the actor index; bo and cy, zoe, ann and
+        # zoe are not: the index answers, after one look at how many they are.
+        for raw, path in (
+            ({"actor_id": "ann"}, "actors"), ({"actor_id": "nobody"}, "actors"),
+            ({"actor_id": {"in": ["bo", "cy"]}}, "index"), ({"actor_id": "zoe"}, "index"),
+            ({"AND": [{"actor_id": {"in": ["ann", "zoe"]}}, {"created_at": {"gte": "2000-01-01"}}]}, "index"),
+        ):  # fmt: skip
+            f = parse_filters(raw)
+            ran.clear()
+            results = [s.vector_memories(Scope(user_id="u"), f, vec, 10) for s in (auto, exact, approx)]
+            assert "memories_vector_actors" in ran and ("memories_vector_index" in ran) == (path == "index"), ran
+            # the actor index path is exact; the other is the approximate index's, as before
+            if path == "actors":
+                assert [(m.id, round(s, 6)) for m, s in results[0]] == [(m.id, round(s, 6)) for m, s in results[1]]
+            scores = [s for _, s in results[0]]
+            assert scores == sorted(scores, reverse=True)
+            assert all(matches(f, m) and m.user_id == "u" for m, _ in results[0])
+            assert len(results[0]) == (0 if raw == {"actor_id": "nobody"} else 10)
+        ops = plan_operators(auto, "memories_vector_actors", **_query_params(Scope(user_id="u"), cap=5, k=5))
+        assert any("IndexSeek" in op and "actor_id" in op for op in ops), ops
+    finally:
+        auto.reset()
+        for s in (auto, exact, approx):
+            s.close()
 
 
 def test_search_paths_rescore_the_quantized_index_exactly(neo4j_server: Any) -> None:

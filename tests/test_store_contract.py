@@ -405,6 +405,24 @@ def test_reading_scope_sees_every_run_and_exact_scope_only_its_own(st: Store) ->
     assert ids(st.list_entities(Scope(user_id="nobody"))) == []
 
 
+def test_vector_entities_many_answers_as_one_call_per_vector(st: Store) -> None:
+    names = ["Carol", "Carol Smith", "landing page", "new landing page", "Berlin", "Acme", "Dave", "roadmap"]
+    st.apply(WriteBatch(entities_upsert=[
+        entity(n, scope, type=t, at=i)
+        for i, (n, t) in enumerate((n, "PERSON" if n[0].isupper() else "THING") for n in names)
+        for scope in (ALICE, ALICE_R1, BOB)
+    ]))  # fmt: skip
+    queries = list(embed("Carol", "landing pages", "a city in Germany", "nothing like it", "Acme Corp"))
+    for scope in (ALICE, ALICE_R1, BOB_R1, Scope(), Scope(user_id="nobody")):
+        for exact in (False, True):
+            for k in (1, 3, 20):
+                many = st.vector_entities_many(scope, queries, k, exact=exact)
+                one_by_one = [st.vector_entities(scope, q, k, exact=exact) for q in queries]
+                assert many == one_by_one, (scope, exact, k)
+    assert st.vector_entities_many(ALICE, [], 3) == []
+    assert any(st.vector_entities_many(ALICE, queries, 3))  # the cases above found something
+
+
 def test_memory_reads_apply_the_reading_scope(st: Store) -> None:
     ms = [
         memory("alpha note one", ALICE_R1, at=1), memory("alpha note two", ALICE_R2, at=2),

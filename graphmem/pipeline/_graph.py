@@ -126,6 +126,10 @@ def plan_graph(
 
     # 3. similar names of the same kind become aliases; the rest are new entities. A name that is
     #    a word-suffix of another ("landing page" / "new landing page") needs less similarity.
+    #    The stored entities near each name are read in one go: nothing is written meanwhile.
+    by_vector = [k for k in unresolved if wanted[k][1] not in _NO_VECTOR_MERGE]
+    nearest = store.vector_entities_many(scope, [name_vec[k] for k in by_vector], 3, exact=True)
+    similar = dict(zip(by_vector, nearest, strict=True))
     for k in unresolved:
         if k in plan.entities:
             continue
@@ -133,7 +137,7 @@ def plan_graph(
         merged = None
         if etype not in _NO_VECTOR_MERGE:
             created = [(e, 1.0) for e in plan.entities.values() if e.key != k and _is_word_suffix(e.key, k)]
-            for cand, score in [*created, *store.vector_entities(scope, name_vec[k], 3, exact=True)]:
+            for cand, score in [*created, *similar[k]]:
                 close = score >= merge_threshold or (score >= _SUFFIX_MERGE and _is_word_suffix(cand.key, k))
                 if close and _same_kind(cand.type, etype):
                     merged = cand

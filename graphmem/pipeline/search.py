@@ -18,15 +18,24 @@ Each signal ranks its memories (equal scores share a rank); a memory's fused sco
 ``sum(weight / (rrf_k + rank))`` over its signals, scaled so that first place everywhere is 1.
 
 Scope and filters go into every candidate query, never after a top-k cut.
+
+The store reads of one search are independent but for a few inputs (the entities the query
+names, the candidates of the other signals). On a store that answers faster that way
+(``Store.concurrent_reads``: a server, each read on its own connection) they run on a small
+thread pool as soon as their inputs are known; elsewhere one after another. Results are fused
+in a fixed order either way.
 """
 
 from __future__ import annotations
 
 import heapq
+import os
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from graphmem.config import SearchConfig
 from graphmem.embedders.base import Embedder, embed_one
@@ -36,6 +45,9 @@ from graphmem.pipeline._keyword import parse_query
 from graphmem.pipeline._keyword import rank as rank_keywords
 from graphmem.pipeline._time import time_windows
 from graphmem.stores.base import Store
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 #: Every signal, in the order results list them (``SignalsConfig`` and ``WeightsConfig`` fields).
 SIGNALS = ("vector", "keyword", "graph", "actor", "temporal", "recency", "context")
@@ -87,33 +99,55 @@ def run_search(
 ) -> dict[str, Any]:
     on = cfg.signals
     n = max(limit * cfg.candidate_multiplier, 50)
-    qv = embed_one(embedder, query)
+    reads = _Reads(store)
     cands: dict[str, Candidate] = {}
 
     def add(signal: str, hits: Sequence[tuple[MemoryRecord, float]]) -> None:
         for (rec, score), rank in zip(hits, _tied_ranks([s for _, s in hits]), strict=True):
             cands.setdefault(rec.id, Candidate(rec)).see(signal, rank, float(score))
 
-    if on.vector:
-        add("vector", store.vector_memories(scope, filters, qv, n))
-    if on.keyword and (kq := parse_query(query)) is not None:
-        # the store finds the candidates; graphmem scores them, the same on every store kind
-        add("keyword", rank_keywords(kq, [rec for rec, _ in store.keyword_memories(scope, filters, kq.text, n)]))
-
-    named: list[Entity] = store.find_entities(scope, query_keys(query)) if (on.graph or on.actor) else []
-    relations: list[tuple[Relation, float]] = []
+    # The query is embedded before any read starts: reads running meanwhile would slow it down
+    # more (they need this process's CPU too) than they would gain by starting early.
+    qv = embed_one(embedder, query)
+    vector = reads.submit(store.vector_memories, scope, filters, qv, n) if on.vector else None
+    facts = reads.submit(store.vector_relations, scope, qv, n) if on.graph else None
+    kq = parse_query(query) if on.keyword else None
+    keyword = reads.submit(store.keyword_memories, scope, filters, kq.text, n) if kq is not None else None
+    named: Future[list[Entity]] = (
+        reads.submit(store.find_entities, scope, query_keys(query)) if (on.graph or on.actor) else reads.done([])
+    )
+    graph_reads: tuple[Future[list[Relation]], Future[list[tuple[MemoryRecord, list[str]]]]] | None = None
     if on.graph:
-        relations = _graph_signal(store, scope, query, filters, qv, named, n, cfg.graph_hops, add)
-    if on.actor:
-        people = sorted({e.name for e in named if e.type == "PERSON"})
-        if people:
-            actor_filter: Filter = Cond("actor_id", "in", people)
-            add("actor", store.vector_memories(scope, And((filters, actor_filter)) if filters else actor_filter, qv, n))
+        graph_reads = (
+            reads.then(named, lambda ents: store.expand(scope, _ids(ents), cfg.graph_hops, n) if ents else []),
+            reads.then(
+                named, lambda ents: store.memories_mentioning(scope, filters, _ids(ents), n) if ents else []
+            ),
+        )
+    actor = reads.then(named, lambda ents: _actor_hits(store, scope, filters, qv, ents, n)) if on.actor else None
+    temporal = None
     if on.temporal:
         windows = [And((Cond("created_at", "gte", a), Cond("created_at", "lt", b))) for a, b in time_windows(query)]
         if windows:
             tf: Filter = windows[0] if len(windows) == 1 else Or(tuple(windows))
-            add("temporal", store.vector_memories(scope, And((filters, tf)) if filters else tf, qv, n))
+            temporal = reads.submit(store.vector_memories, scope, And((filters, tf)) if filters else tf, qv, n)
+
+    if vector is not None:
+        add("vector", vector.result())
+    if keyword is not None and kq is not None:
+        # the store finds the candidates; graphmem scores them, the same on every store kind
+        add("keyword", rank_keywords(kq, [rec for rec, _ in keyword.result()]))
+    relations: list[tuple[Relation, float]] = []
+    if graph_reads is not None and facts is not None:
+        expanded, mentioning = graph_reads
+        relations = _graph_signal(
+            store, scope, query, filters, named.result(), facts.result(), expanded.result(), mentioning.result(),
+            n, add,
+        )  # fmt: skip
+    if actor is not None:
+        add("actor", actor.result())
+    if temporal is not None:
+        add("temporal", temporal.result())
     if on.context and cands and cfg.context_hits and cfg.context_turns:
         _context_signal(store, scope, filters, cfg, _fuse(cands, cfg, cfg.context_hits), add)
     if on.recency and cands:
@@ -130,6 +164,21 @@ def run_search(
         item["scores"] = {s: round(v, 6) for s, v in c.scores.items()}
         results.append(item)
     return {"results": results, "relations": _relation_dicts(relations, limit)}
+
+
+def _ids(entities: Sequence[Entity]) -> list[str]:
+    return list(dict.fromkeys(e.id for e in entities))
+
+
+def _actor_hits(
+    store: Store, scope: Scope, filters: Filter | None, qv: Any, named: Sequence[Entity], n: int
+) -> list[tuple[MemoryRecord, float]]:
+    """The memories of the people the query names (who said things in scope), nearest the query."""
+    people = sorted({e.name for e in named if e.type == "PERSON"})
+    if not people:
+        return []
+    actor_filter: Filter = Cond("actor_id", "in", people)
+    return store.vector_memories(scope, And((filters, actor_filter)) if filters else actor_filter, qv, n)
 
 
 def _fuse(cands: dict[str, Candidate], cfg: SearchConfig, top: int) -> list[tuple[Candidate, float]]:
@@ -172,8 +221,9 @@ def _context_signal(
 
 
 def _graph_signal(
-    store: Store, scope: Scope, query: str, filters: Filter | None, qv: Any, named: list[Entity], n: int,
-    hops: int, add: Any,
+    store: Store, scope: Scope, query: str, filters: Filter | None, named: list[Entity],
+    facts: list[tuple[Relation, float]], expanded: list[Relation], mentioned: list[tuple[MemoryRecord, list[str]]],
+    n: int, add: Any,
 ) -> list[tuple[Relation, float]]:
     """Score relations around the named entities, then rank memories by their best relation.
 
@@ -181,13 +231,17 @@ def _graph_signal(
     resembling the query (cosine), and for the query using its type's words ("responsible" for
     RESPONSIBLE_FOR). Memories are ranked by the best relation they are provenance of, then by
     how many named entities they mention.
+
+    ``facts`` are the relations nearest the query, ``expanded`` those around the named entities,
+    ``mentioned`` the memories mentioning them (``Store.vector_relations``, ``expand`` and
+    ``memories_mentioning``, read before).
     """
     words = {w.casefold() for w in _WORD.findall(query)}
-    fact_sim = {rel.id: (rel, sim) for rel, sim in store.vector_relations(scope, qv, n)}
+    fact_sim = {rel.id: (rel, sim) for rel, sim in facts}
     base: dict[str, tuple[Relation, float]] = {}
     if named:
         ids = {e.id for e in named}
-        for rel in store.expand(scope, list(ids), hops, n):
+        for rel in expanded:
             direct = 1.0 if rel.source_id in ids or rel.target_id in ids else 0.5
             if rel.id not in base or base[rel.id][1] < direct:
                 base[rel.id] = (rel, direct)
@@ -206,9 +260,8 @@ def _graph_signal(
         for mid in rel.memory_ids:
             hits[mid] = max(hits.get(mid, 0.0), score)
     mentioning: dict[str, tuple[MemoryRecord, int]] = {}
-    if named:
-        for rec, ents in store.memories_mentioning(scope, filters, [e.id for e in named], n):
-            mentioning[rec.id] = (rec, len(ents))
+    for rec, ents in mentioned:
+        mentioning[rec.id] = (rec, len(ents))
     records = {rec.id: rec for rec, _ in mentioning.values()}
     missing = [m for m in list(hits)[: n * 2] if m not in records]
     for rec in store.get_memories(missing):
@@ -239,3 +292,69 @@ def _tied_ranks(keys: Sequence[Any]) -> list[int]:
 
 def _relation_dicts(relations: list[tuple[Relation, float]], limit: int) -> list[dict[str, Any]]:
     return [{**rel.to_dict(), "score": round(score, 6)} for rel, score in relations[:limit]]
+
+
+class _Reads:
+    """Runs the store reads of one search: on a shared thread pool when the store answers
+    concurrent reads faster (``Store.concurrent_reads``), else at once, one after another.
+
+    No pooled read ever waits for another (``then`` chains by callback), so searches sharing
+    the pool cannot deadlock it; only the searching thread waits.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._pool = _pool() if store.concurrent_reads else None
+
+    @staticmethod
+    def done(value: T) -> Future[T]:
+        f: Future[T] = Future()
+        f.set_result(value)
+        return f
+
+    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+        if self._pool is not None:
+            return self._pool.submit(fn, *args)
+        f: Future[T] = Future()
+        try:
+            f.set_result(fn(*args))
+        except BaseException as e:  # kept for .result(), as a pooled read would keep it
+            f.set_exception(e)
+        return f
+
+    def then(self, first: Future[T], fn: Callable[[T], U]) -> Future[U]:
+        """``fn(first.result())``, started when ``first`` is done; ``first``'s error if it failed."""
+        if self._pool is None or first.done():
+            return self.submit(lambda: fn(first.result()))
+        out: Future[U] = Future()
+
+        def start(f: Future[T]) -> None:
+            # Runs in the thread that finished ``first``: hand the read back to the pool.
+            later = self.submit(lambda: fn(f.result()))
+            later.add_done_callback(lambda g: _copy_outcome(g, out))
+
+        first.add_done_callback(start)
+        return out
+
+
+def _copy_outcome(source: Future[T], target: Future[T]) -> None:
+    error = source.exception()
+    if error is not None:
+        target.set_exception(error)
+    else:
+        target.set_result(source.result())
+
+
+#: Concurrent reads of every search in this process (a search asks for up to six at once).
+_POOL_WORKERS = 8
+_pool_lock = threading.Lock()
+_pool_state: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's search pool, made on first use (and again in a forked child, which has
+    the parent's pool object but none of its threads)."""
+    global _pool_state
+    with _pool_lock:
+        if _pool_state is None or _pool_state[0] != os.getpid():
+            _pool_state = (os.getpid(), ThreadPoolExecutor(_POOL_WORKERS, thread_name_prefix="graphmem-search"))
+        return _pool_state[1]

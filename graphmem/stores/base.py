@@ -80,6 +80,10 @@ class Store(ABC):
 
     #: Short name used in results, health reports and test ids ("embedded", "neo4j").
     name: str = "store"
+    #: Whether one operation's independent reads finish sooner issued at once from several
+    #: threads (a server answering each on its own connection) than one after another. The
+    #: search pipeline then overlaps them. Reads must be thread-safe either way.
+    concurrent_reads: bool = False
 
     # ---- lifecycle -------------------------------------------------------------------------
     @abstractmethod
@@ -213,6 +217,17 @@ class Store(ABC):
         self, scope: Scope, vector: Vector, k: int, *, exact: bool = False
     ) -> list[tuple[Entity, float]]:
         """The ``k`` entities whose name embedding is closest to ``vector``, with similarity."""
+
+    def vector_entities_many(
+        self, scope: Scope, vectors: Sequence[Vector], k: int, *, exact: bool = False
+    ) -> list[list[tuple[Entity, float]]]:
+        """:meth:`vector_entities` for each of ``vectors``, in their order.
+
+        Resolving an add's new names asks for many at once. This default asks one by one; a
+        store may answer in one go (both built-in stores do, and a contract test holds them to
+        the one-by-one answers).
+        """
+        return [self.vector_entities(scope, v, k, exact=exact) for v in vectors]
 
     @abstractmethod
     def list_entities(self, scope: Scope, limit: int | None = None) -> list[Entity]:

@@ -553,6 +553,15 @@ class EmbeddedStore(Store):
                 (copy_entity(e), s) for e, s in table.nearest(vector, table.select(scope, exact=exact), k)
             ]
 
+    def vector_entities_many(
+        self, scope: Scope, vectors: Sequence[Vector], k: int, *, exact: bool = False
+    ) -> list[list[tuple[Entity, float]]]:
+        with self._lock:
+            self._refresh()
+            table = self._state.entities
+            rows = table.select(scope, exact=exact)
+            return [[(copy_entity(e), s) for e, s in table.nearest(v, rows, k)] for v in vectors]
+
     def list_entities(self, scope: Scope, limit: int | None = None) -> list[Entity]:
         with self._lock:
             self._refresh()

@@ -26,6 +26,10 @@ over-fetched candidate list, and the store asks again with a larger list when to
    survive and the index had more, fetch 4x as many. Once the fetch would cover the whole
    index, the exact search answers instead. Keyword search works the same way, and stops when
    Lucene has no more hits.
+4. A filter naming a few actors (the search's actor signal) first tries an exact search over
+   those actors' memories, found through their own index, when they are at most twice the
+   first fetch: a few of many speakers' memories would take the vector index a large fetch,
+   often two, to find.
 
 The vector indexes are int8-quantized (several times faster to search than float32 ones on a
 JVM without the vector API); their scores are approximate, so the candidates that survive the
@@ -133,6 +137,8 @@ class Neo4jStore(Store):
     """
 
     name = "neo4j"
+    #: Each read is a round trip that the server can work on alongside the others.
+    concurrent_reads = True
 
     def __init__(
         self,
@@ -233,13 +239,16 @@ class Neo4jStore(Store):
         rows: list[dict[str, Any]] = self._read(name, **params)[0]["rows"]
         return rows
 
-    def _write(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
+    def _write(self, work: Callable[[neo4j.ManagedTransaction], T], *, counts_change: bool = True) -> T:
+        """Run ``work`` in a managed write transaction; ``counts_change=False`` for writes that add
+        and remove no record (vectors only), which leave the remembered scope counts valid."""
         self._prepare()
         try:
             with self._errors(), self._tx_lock, self._session() as session:
                 return session.execute_write(work)
         finally:
-            self._counts.clear()
+            if counts_change:
+                self._counts.clear()
 
     def _auto(self, name: str, /, *, script: bool = False, **params: Any) -> None:
         """Auto-commit statements (schema commands, ``IN TRANSACTIONS``), retried with backoff."""
@@ -505,7 +514,7 @@ class Neo4jStore(Store):
     ) -> list[tuple[MemoryRecord, float]]:
         self._check_dim(vector, "the query vector")
         params = dict(p.scope_params(scope), filter=p.compile_filter(filters), vector=p.vector_param(vector))
-        rows = self._vector_search("memories", params, k, filtered=filters is not None)
+        rows = self._vector_search("memories", params, k, filtered=filters is not None, actors=p.filter_actors(filters))
         return [(p.to_memory(r["memory"]), float(r["score"])) for r in rows]
 
     def keyword_memories(
@@ -560,6 +569,14 @@ class Neo4jStore(Store):
         params = dict(p.scope_params(scope, exact=exact), vector=p.vector_param(vector))
         rows = self._vector_search("entities", params, k, filtered=False)
         return [(p.to_entity(r["entity"]), float(r["score"])) for r in rows]
+
+    def vector_entities_many(
+        self, scope: Scope, vectors: Sequence[Vector], k: int, *, exact: bool = False
+    ) -> list[list[tuple[Entity, float]]]:
+        for vector in vectors:
+            self._check_dim(vector, "a query vector")
+        found = self._entity_search_many(p.scope_params(scope, exact=exact), [p.vector_param(v) for v in vectors], k)
+        return [[(p.to_entity(r["entity"]), float(r["score"])) for r in rows] for rows in found]
 
     def list_entities(self, scope: Scope, limit: int | None = None) -> list[Entity]:
         limit = _NO_LIMIT if limit is None else limit
@@ -626,7 +643,7 @@ class Neo4jStore(Store):
         rows = [{"id": i, "embedding": p.vector_param(v)} for i, v in vectors.items()]
         for attempt in range(3):
             try:
-                self._write(lambda tx: tx.run(cypher(_SET_VECTORS[kind]), {"rows": rows}).consume())
+                self._write(lambda tx: tx.run(cypher(_SET_VECTORS[kind]), {"rows": rows}).consume(), counts_change=False)
                 return
             except StoreError as e:
                 # A record deleted by another transaction between this one's MATCH and its vector
@@ -654,10 +671,10 @@ class Neo4jStore(Store):
 
         Counting stops just past the exact-search limit: a bigger scope's size only sizes the
         first fetch, and an underestimate there only makes that fetch larger. Non-zero counts
-        are remembered for a few seconds (forgotten at this store's own writes): a search asks
-        for the same scope's size several times, and a stale size only changes how the
-        candidates are gathered (exactly, or from the index with a larger or smaller first
-        fetch), never which ones are found. An empty scope answers no search, so "empty" is
+        are remembered for a few seconds (forgotten when this store adds or removes records, not
+        when it only stores vectors): a search asks for the same scope's size several times, and
+        a stale size only changes how the candidates are gathered (exactly, or from the index
+        with a larger or smaller first fetch), never which ones are found. An empty scope answers no search, so "empty" is
         only remembered by the thread holding :meth:`write_lock`, until it writes or lets go:
         meanwhile no other graphmem writer can fill the scope (an add resolving many new names
         in a new scope asks for the same empty scope once per name).
@@ -706,9 +723,16 @@ class Neo4jStore(Store):
         return max(math.ceil(k * total / max(in_scope, 1) * factor), 2 * k, 32)
 
     def _vector_search(
-        self, kind: str, params: dict[str, Any], k: int, *, filtered: bool
+        self, kind: str, params: dict[str, Any], k: int, *, filtered: bool, actors: list[str] | None = None
     ) -> list[dict[str, Any]]:
-        """Top-k rows of ``<kind>_vector_index`` or ``<kind>_vector_exact``, sized by ``<kind>_count``."""
+        """Top-k rows of ``<kind>_vector_index`` or ``<kind>_vector_exact``, sized by ``<kind>_count``.
+
+        ``actors``: memories only, the filter passes only memories of these actors
+        (:func:`~graphmem.stores._neo4j_params.filter_actors`). A scope too big to search exactly
+        is then searched exactly among those actors' memories, found through the actor index,
+        when they are few enough (``memories_vector_actors``): a few of many speakers' memories
+        would otherwise take the index a large fetch, often two, to find.
+        """
         if k <= 0:
             return []
         count_params = {key: v for key, v in params.items() if key not in ("filter", "vector")}
@@ -717,7 +741,15 @@ class Neo4jStore(Store):
             return []
         capped = in_scope >= self._count_cap
         fetch = self._first_fetch(k, in_scope, total, capped=capped, filtered=filtered)
-        if not self._exact_first(in_scope, fetch, capped=capped, filtered=filtered):
+        exact_first = self._exact_first(in_scope, fetch, capped=capped, filtered=filtered)
+        if actors is not None and not exact_first:
+            # as many embeddings as _exact_first lets an unfiltered exact search of a scope read
+            cap = self.exact_search_limit if self.exact_search_limit is not None else 2 * fetch
+            result = self._read("memories_vector_actors", **params, actors=actors, cap=cap, k=k)[0]
+            if result["searched"]:
+                found: list[dict[str, Any]] = result["rows"]
+                return found
+        if not exact_first:
             while fetch < total:
                 result = self._read(f"{kind}_vector_index", **params, fetch=fetch, k=k)[0]
                 rows: list[dict[str, Any]] = result["rows"]
@@ -728,6 +760,45 @@ class Neo4jStore(Store):
                     break  # the approximate index gave up early: only the exact search can be sure
                 fetch *= 4
         return self._rows(f"{kind}_vector_exact", **params, k=k)
+
+    def _entity_search_many(
+        self, params: dict[str, Any], vectors: list[Any], k: int
+    ) -> list[list[dict[str, Any]]]:
+        """``_vector_search("entities", ...)`` for many vectors, one round trip per step.
+
+        Each vector takes the path and the fetch sizes it would take alone, so it gets the same
+        rows: all are asked of the index at the first fetch, the starved ones again at 4x, and
+        those the index cannot answer go to one exact search (which reads each embedding once).
+        """
+        out: list[list[dict[str, Any]] | None] = [None] * len(vectors)
+        if k <= 0 or not vectors:
+            return [[] for _ in vectors]
+        in_scope, total = self._count("entities", params)
+        if in_scope == 0:
+            return [[] for _ in vectors]
+        capped = in_scope >= self._count_cap
+        fetch = self._first_fetch(k, in_scope, total, capped=capped, filtered=False)
+        if not self._exact_first(in_scope, fetch, capped=capped, filtered=False):
+            pending = list(range(len(vectors)))
+            while pending and fetch < total:
+                results = self._read(
+                    "entities_vector_index_many", **params, vectors=[vectors[i] for i in pending], fetch=fetch, k=k
+                )[0]["results"]
+                starved = []
+                for i, result in zip(pending, sorted(results, key=lambda r: r["i"]), strict=True):
+                    if len(result["rows"]) >= k:
+                        out[i] = sorted(result["rows"], key=_best_first)[:k]
+                    elif result["fetched"] == fetch:  # the index has more: ask it for more
+                        starved.append(i)
+                    # else the approximate index gave up early: only the exact search can be sure
+                pending = starved
+                fetch *= 4
+        rest = [i for i, rows in enumerate(out) if rows is None]
+        if rest:
+            results = self._read("entities_vector_exact_many", **params, vectors=[vectors[i] for i in rest], k=k)
+            for i, result in zip(rest, sorted(results[0]["results"], key=lambda r: r["i"]), strict=True):
+                out[i] = result["rows"]
+        return [rows or [] for rows in out]
 
 
 def _batch_dim(batch: WriteBatch) -> int | None:
