@@ -356,7 +356,37 @@ SPEED_TINY = [
     "1",
     "--api-fill-max",
     "40",
+    "--search-warmup",
+    "2",
 ]
+
+
+def test_speed_protocol_never_times_a_repeated_query() -> None:
+    """graphmem caches query embeddings: a query asked twice would be timed on the cache."""
+    import _speedkit
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.queries: list[str] = []
+
+        def add(self, messages: list[dict[str, str]], run_id: str) -> None:
+            pass
+
+        def search(self, query: str, run_id: str, limit: int) -> int:
+            self.queries.append(query)
+            return 0
+
+        def preload(self, items: list[tuple[str, str]], run_id: str, seed: int) -> None:
+            pass
+
+    rec = Recorder()
+    params = {"sizes": [10, 20, 30], "runs": 3, "queries": 50, "search_warmup": 50, "single_n": 1,
+              "batch_calls": 1, "api_fill_max": 10}  # fmt: skip
+    _speedkit.run_speed(rec, params, log=lambda _: None)
+    assert len(rec.queries) == 5 + 3 * (50 + 3 * 50)
+    assert len(set(rec.queries)) == len(rec.queries)
+    with pytest.raises(ValueError, match="distinct queries"):
+        _speedkit.generate_queries(_speedkit._query_space() + 1)
 
 
 def _check_speed(md: str, label: str) -> None:
