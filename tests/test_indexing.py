@@ -77,6 +77,35 @@ def test_a_large_add_embeds_inline_even_with_background_indexing(store: Store) -
     assert m._indexer is not None and m._indexer.pending == 0
 
 
+class ThreadRecordingEmbedder(HashingEmbedder):
+    """Hashing vectors; remembers which thread embedded which texts."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=384)
+        self.threads: dict[str, str] = {}
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        self.threads.update(dict.fromkeys(texts, threading.current_thread().name))
+        return super().embed(texts)
+
+
+def test_a_large_add_on_a_server_store_embeds_its_messages_while_reading(store: Store) -> None:
+    """On a store whose reads wait on a server (Neo4j), a large add embeds its messages on a
+    thread of its own during the reads; the vectors are the same as embedding them in line."""
+    msgs = [{"role": "user", "name": "Pia", "content": f"Pia works with Quinn on release {i}."}
+            for i in range(INLINE_BATCH)]  # fmt: skip
+    emb = ThreadRecordingEmbedder()
+    m = Memory(store=store, embedder=emb)
+    ids = [r["id"] for r in m.add(msgs, run_id="big", infer=False)["results"]]
+    texts = [index_text(x["content"], "Pia") for x in msgs]
+    want = "graphmem-embed" if store.concurrent_reads else threading.current_thread().name
+    assert {emb.threads[t] for t in texts} == {want}
+    stored = store.vectors("memory", ids)
+    for mid, text in zip(ids, texts, strict=True):
+        np.testing.assert_allclose(stored[mid], embed_one(HashingEmbedder(dim=384), text), atol=1e-6)
+    assert store.relations(Scope(run_id="big"))  # the graph was written beside them
+
+
 def test_background_and_inline_store_the_same_vectors(store: Store, hashing_embedder: HashingEmbedder) -> None:
     msgs = [{"role": "user", "name": "Dana", "content": f"I reviewed the design doc, part {i}."} for i in range(5)]
     back = Memory(store=store, embedder=hashing_embedder)

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -112,19 +114,26 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
         memories.append(rec)
         turn_memory_ids[t.index] = [rec.id]
 
-    extraction = ctx.extractor.extract(kept, extraction_context(ctx.store, req.scope, kept)) if kept else Extraction()
     # A large add is already a batch: embedding it here uses every core at once, while the
     # indexer's thread would share them with this one. Small adds gain from micro-batching.
     inline = ctx.indexer is None or len(memories) >= INLINE_BATCH
+    texts = [index_text(m.memory, m.actor_id) for m in memories] if inline else []
+    early: Future[np.ndarray] | None = None
+    if len(texts) >= INLINE_BATCH and ctx.store.concurrent_reads:
+        # The store's reads below wait on a server: embed the messages meanwhile. (On a local
+        # store those reads are this process's own work, and the two would share its cores.)
+        early = _on_a_thread(embed_texts, ctx.embedder, texts)
+    extraction = ctx.extractor.extract(kept, extraction_context(ctx.store, req.scope, kept)) if kept else Extraction()
     plan = plan_graph(
         ctx.store, req.scope, extraction, turn_memory_ids=turn_memory_ids,
         turn_times={t.index: t.created_at for t in kept},
         embed=lambda texts: embed_texts(ctx.embedder, texts), merge_threshold=ctx.merge_threshold,
-        also_embed=[index_text(m.memory, m.actor_id) for m in memories] if inline else (), embed_facts=inline,
+        also_embed=texts if early is None else (), embed_facts=inline,
     )  # fmt: skip
     if memories and inline:
-        assert plan.also_vectors is not None
-        for rec, vec in zip(memories, plan.also_vectors, strict=True):
+        vectors = early.result() if early is not None else plan.also_vectors
+        assert vectors is not None
+        for rec, vec in zip(memories, vectors, strict=True):
             rec.embedding = vec
     batch.memories_add.extend(memories)
     merge_plan(batch, plan, turn_memory_ids, extraction)
@@ -149,6 +158,20 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
         },
         "extractor": ctx.extractor.name,
     }
+
+
+def _on_a_thread(fn: Callable[..., np.ndarray], *args: Any) -> Future[np.ndarray]:
+    """``fn(*args)`` on a new daemon thread; its result or error through the future."""
+    future: Future[np.ndarray] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as e:  # raised again by future.result() in the adding thread
+            future.set_exception(e)
+
+    threading.Thread(target=run, name="graphmem-embed", daemon=True).start()
+    return future
 
 
 def run_update(ctx: AddContext, memory: MemoryRecord, text: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
