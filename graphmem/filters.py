@@ -147,6 +147,25 @@ def field_value(record: MemoryRecord, cond: Cond) -> tuple[bool, Any]:
     return value is not None, value
 
 
+def split_actors(f: Filter | None) -> tuple[list[str] | None, Filter | None]:
+    """The actors ``f`` allows when it names them, and the rest of ``f``.
+
+    Naming them is an ``eq`` or ``in`` on ``actor_id`` with string values, alone or in an
+    ``And``, as the search's actor signal asks: every memory that passes has one of those actors,
+    so a store can narrow on them first. ``(None, f)`` otherwise.
+    """
+    if f is None:
+        return None, None
+    parts = f.items if isinstance(f, And) else (f,)
+    for i, part in enumerate(parts):
+        if isinstance(part, Cond) and part.field == "actor_id" and part.op in ("eq", "in"):
+            actors = part.value if part.op == "in" else [part.value]
+            if isinstance(actors, (list, tuple)) and all(isinstance(a, str) for a in actors):
+                rest = parts[:i] + parts[i + 1 :]
+                return list(actors), (None if not rest else rest[0] if len(rest) == 1 else And(rest))
+    return None, f
+
+
 def matches(f: Filter | None, record: MemoryRecord) -> bool:
     """Evaluate a filter tree against one record in Python (the reference semantics)."""
     if f is None:

@@ -226,3 +226,16 @@ def test_expand_matches_the_reference_walk(corpus: Corpus, tmp_path: Path) -> No
                     for limit in (1, 5, 50, 10**6):
                         got = [r.id for r in corpus.store.expand(scope, start, hops, limit)]
                         assert got == want[:limit], (state, scope, start, hops, limit)
+
+
+def test_split_actors_names_the_actors_and_keeps_the_rest() -> None:
+    """The one rule both stores narrow actor-filtered searches by."""
+    from graphmem.filters import split_actors
+
+    role = Cond("role", "eq", "user")
+    assert split_actors(Cond("actor_id", "in", ["Ann", "Bo"])) == (["Ann", "Bo"], None)
+    assert split_actors(And((role, Cond("actor_id", "eq", "Ann")))) == (["Ann"], role)
+    three = And((role, Cond("actor_id", "eq", "Ann"), Cond("run_id", "eq", "r")))
+    assert split_actors(three) == (["Ann"], And((role, Cond("run_id", "eq", "r"))))
+    for f in (None, role, Or((Cond("actor_id", "eq", "Ann"), role)), Not(Cond("actor_id", "eq", "Ann"))):
+        assert split_actors(f) == (None, f)  # no actor condition every match must pass

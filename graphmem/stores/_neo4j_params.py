@@ -216,18 +216,6 @@ def to_history(row: Mapping[str, Any]) -> HistoryEvent:
 
 
 # ---- filters -------------------------------------------------------------------------------
-def filter_actors(f: Filter | None) -> list[str] | None:
-    """The actors a filter allows when it names them (an ``eq`` or ``in`` on ``actor_id``, alone
-    or in an ``And``, as the search's actor signal asks), else ``None``: every memory that
-    passes has one of these actors, so the actor index can anchor the search."""
-    for part in f.items if isinstance(f, And) else (f,):
-        if isinstance(part, Cond) and part.field == "actor_id" and part.op in ("eq", "in"):
-            actors = part.value if part.op == "in" else [part.value]
-            if isinstance(actors, (list, tuple)) and all(isinstance(a, str) for a in actors):
-                return list(actors)
-    return None
-
-
 def compile_filter(f: Filter | None) -> list[dict[str, Any]]:
     """The ``$filter`` parameter: ``f`` as a post-order node list; the last node is the root.
 

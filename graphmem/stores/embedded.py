@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from graphmem.errors import DimensionMismatchError, EmbeddingError, InvalidInputError, StoreError
-from graphmem.filters import And, Cond, Filter, Not, matches
+from graphmem.filters import Cond, Filter, Not, matches, split_actors
 from graphmem.models import (
     Entity,
     HistoryEvent,
@@ -420,7 +420,7 @@ class EmbeddedStore(Store):
             self._refresh()
             table = self._state.memories
             rows = table.select(scope)
-            actors, rest = _actor_part(filters)
+            actors, rest = split_actors(filters)
             if actors is not None:  # narrowed on the codes; the filter's walk order is kept
                 rows = table.of_actors(rows, actors)
                 accept: Callable[[MemoryRecord], bool] | None = _anything if rest is None else _matcher(rest)
@@ -746,22 +746,6 @@ def _matcher(filters: Filter) -> Callable[[MemoryRecord], bool]:
         return found
 
     return accept
-
-
-def _actor_part(filters: Filter | None) -> tuple[list[str] | None, Filter | None]:
-    """Split ``filters`` into the actors it allows and the rest, when it names them (an ``eq`` or
-    ``in`` on ``actor_id``, alone or in an ``AND``, as the actor signal asks): ``(None, filters)``
-    otherwise."""
-    if filters is None:
-        return None, None
-    parts = filters.items if isinstance(filters, And) else (filters,)
-    for i, part in enumerate(parts):
-        if isinstance(part, Cond) and part.field == "actor_id" and part.op in ("eq", "in"):
-            actors = part.value if part.op == "in" else [part.value]
-            if all(isinstance(a, str) for a in actors):  # codes stand for strings; else the general path
-                rest = parts[:i] + parts[i + 1 :]
-                return actors, (None if not rest else rest[0] if len(rest) == 1 else And(rest))
-    return None, filters
 
 
 def _anything(m: MemoryRecord) -> bool:

@@ -65,7 +65,7 @@ from graphmem.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from graphmem.filters import Filter
+from graphmem.filters import Filter, split_actors
 from graphmem.models import (
     Entity,
     HistoryEvent,
@@ -514,7 +514,7 @@ class Neo4jStore(Store):
     ) -> list[tuple[MemoryRecord, float]]:
         self._check_dim(vector, "the query vector")
         params = dict(p.scope_params(scope), filter=p.compile_filter(filters), vector=p.vector_param(vector))
-        rows = self._vector_search("memories", params, k, filtered=filters is not None, actors=p.filter_actors(filters))
+        rows = self._vector_search("memories", params, k, filtered=filters is not None, actors=split_actors(filters)[0])
         return [(p.to_memory(r["memory"]), float(r["score"])) for r in rows]
 
     def keyword_memories(
@@ -728,7 +728,7 @@ class Neo4jStore(Store):
         """Top-k rows of ``<kind>_vector_index`` or ``<kind>_vector_exact``, sized by ``<kind>_count``.
 
         ``actors``: memories only, the filter passes only memories of these actors
-        (:func:`~graphmem.stores._neo4j_params.filter_actors`). A scope too big to search exactly
+        (:func:`graphmem.filters.split_actors`). A scope too big to search exactly
         is then searched exactly among those actors' memories, found through the actor index,
         when they are few enough (``memories_vector_actors``): a few of many speakers' memories
         would otherwise take the index a large fetch, often two, to find.
