@@ -210,6 +210,14 @@ class Relation:
         return out
 
 
+def vector_text(record: MemoryRecord | Entity | Relation) -> str:
+    """What a record is embedded as: a memory its speaker and text (:func:`index_text`), an entity
+    its name, a relation its fact."""
+    if isinstance(record, MemoryRecord):
+        return index_text(record.memory, record.actor_id)
+    return record.name if isinstance(record, Entity) else record.fact
+
+
 @dataclass(slots=True)
 class HistoryEvent:
     id: str

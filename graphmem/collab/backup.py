@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from graphmem.collab import _export_format as fmt
 from graphmem.collab.health import embedder_info
 from graphmem.collab.roles import MEMBER_KIND
 from graphmem.errors import ConstraintViolationError, DimensionMismatchError, ImportFormatError
-from graphmem.models import Entity, MemoryRecord, Relation, Scope, index_text, utcnow
+from graphmem.models import Entity, MemoryRecord, Relation, Scope, utcnow, vector_text
 from graphmem.pipeline.add import embed_texts
 from graphmem.stores.base import VectorKind, WriteBatch
 
@@ -94,9 +94,9 @@ def export(memory: Memory, target: str | Path | IO[str], scope: Scope) -> dict[s
             out[i] = fresh[j]
         return out
 
-    mem_vecs = stored("memory", [m.id for m in mems], [index_text(m.memory, m.actor_id) for m in mems])
-    ent_vecs = stored("entity", [e.id for e in ents], [e.name for e in ents])
-    rel_vecs = stored("relation", [r.id for r in kept], [r.fact for r in kept])
+    mem_vecs = stored("memory", [m.id for m in mems], [vector_text(m) for m in mems])
+    ent_vecs = stored("entity", [e.id for e in ents], [vector_text(e) for e in ents])
+    rel_vecs = stored("relation", [r.id for r in kept], [vector_text(r) for r in kept])
     header = {
         "format": fmt.FORMAT, "version": fmt.VERSION, "created_at": utcnow(), "graphmem": _version(),
         "store": store.name, "scope": scope.to_dict(), "vectors": fmt.VECTORS,
@@ -199,14 +199,10 @@ def _read(source: str | Path | IO[str]) -> str:
 
 
 def _reembed(memory: Memory, p: fmt.Parsed) -> None:
-    for m, v in zip(
-        p.memories, _vectors(memory, [index_text(m.memory, m.actor_id) for m in p.memories]), strict=True
-    ):
-        m.embedding = v
-    for e, v in zip(p.entities, _vectors(memory, [e.name for e in p.entities]), strict=True):
-        e.embedding = v
-    for r, v in zip(p.relations, _vectors(memory, [r.fact for r in p.relations]), strict=True):
-        r.embedding = v
+    groups: tuple[Sequence[MemoryRecord | Entity | Relation], ...] = (p.memories, p.entities, p.relations)
+    for records in groups:
+        for record, v in zip(records, _vectors(memory, [vector_text(x) for x in records]), strict=True):
+            record.embedding = v
 
 
 def _scopes(records: Iterable[MemoryRecord | Entity | Relation]) -> set[Scope]:

@@ -48,9 +48,9 @@ from graphmem.models import (
     Scope,
     Vector,
     format_time,
-    index_text,
     new_id,
     utcnow,
+    vector_text,
 )
 from graphmem.stores import _embedded_sql as sql
 from graphmem.stores._embedded_cache import RecordTable, micros
@@ -684,14 +684,8 @@ class EmbeddedStore(Store):
         with self._lock:
             self._refresh()
             table = self._table(kind)
-            out: list[tuple[str, str]] = []
-            for record_id in table.without_vector(limit):
-                record: Any = table.get(record_id)
-                if kind == "memory":
-                    out.append((record_id, index_text(record.memory, record.actor_id)))
-                else:
-                    out.append((record_id, record.fact if kind == "relation" else record.name))
-            return out
+            records = (table.get(record_id) for record_id in table.without_vector(limit))
+            return [(r.id, vector_text(r)) for r in records if r is not None]
 
     # ---- history ---------------------------------------------------------------------------------
     def history(self, memory_id: str) -> list[HistoryEvent]:
