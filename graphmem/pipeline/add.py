@@ -10,8 +10,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,9 +20,19 @@ import numpy as np
 
 from graphmem.embedders.base import Embedder, to_matrix
 from graphmem.extractors.base import Extraction, ExtractionContext, Extractor, Turn
-from graphmem.models import HistoryEvent, MemoryRecord, Scope, index_text, new_id, text_hash, utcnow
+from graphmem.models import (
+    HistoryEvent,
+    MemoryRecord,
+    Scope,
+    index_text,
+    new_id,
+    text_hash,
+    utcnow,
+    vector_text,
+)
 from graphmem.pipeline._graph import merge_plan, plan_graph
 from graphmem.pipeline._input import Message, message_times
+from graphmem.pipeline._pool import shared_pool
 from graphmem.pipeline.indexer import Indexer, Job
 from graphmem.stores.base import Store, WriteBatch
 
@@ -117,18 +126,18 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
     # A large add is already a batch: embedding it here uses every core at once, while the
     # indexer's thread would share them with this one. Small adds gain from micro-batching.
     inline = ctx.indexer is None or len(memories) >= INLINE_BATCH
-    texts = [index_text(m.memory, m.actor_id) for m in memories] if inline else []
+    texts = [vector_text(m) for m in memories]
     early: Future[np.ndarray] | None = None
-    if len(texts) >= INLINE_BATCH and ctx.store.concurrent_reads:
+    if inline and len(texts) >= INLINE_BATCH and ctx.store.concurrent_reads:
         # The store's reads below wait on a server: embed the messages meanwhile. (On a local
         # store those reads are this process's own work, and the two would share its cores.)
-        early = _on_a_thread(embed_texts, ctx.embedder, texts)
+        early = shared_pool().submit(embed_texts, ctx.embedder, texts)
     extraction = ctx.extractor.extract(kept, extraction_context(ctx.store, req.scope, kept)) if kept else Extraction()
     plan = plan_graph(
         ctx.store, req.scope, extraction, turn_memory_ids=turn_memory_ids,
         turn_times={t.index: t.created_at for t in kept},
         embed=lambda texts: embed_texts(ctx.embedder, texts), merge_threshold=ctx.merge_threshold,
-        also_embed=texts if early is None else (), embed_facts=inline,
+        also_embed=texts if inline and early is None else (), embed_facts=inline,
     )  # fmt: skip
     if memories and inline:
         vectors = early.result() if early is not None else plan.also_vectors
@@ -147,7 +156,7 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
     if not inline:
         assert ctx.indexer is not None
         ctx.indexer.submit(
-            [Job("memory", m.id, index_text(m.memory, m.actor_id)) for m in memories]
+            [Job("memory", m.id, text) for m, text in zip(memories, texts, strict=True)]
             + [Job("relation", r.id, r.fact) for r in plan.added]
         )
     return {
@@ -158,20 +167,6 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
         },
         "extractor": ctx.extractor.name,
     }
-
-
-def _on_a_thread(fn: Callable[..., np.ndarray], *args: Any) -> Future[np.ndarray]:
-    """``fn(*args)`` on a new daemon thread; its result or error through the future."""
-    future: Future[np.ndarray] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(*args))
-        except BaseException as e:  # raised again by future.result() in the adding thread
-            future.set_exception(e)
-
-    threading.Thread(target=run, name="graphmem-embed", daemon=True).start()
-    return future
 
 
 def run_update(ctx: AddContext, memory: MemoryRecord, text: str, metadata: dict[str, Any] | None) -> dict[str, Any]:

@@ -29,11 +29,9 @@ in a fixed order either way.
 from __future__ import annotations
 
 import heapq
-import os
 import re
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -43,6 +41,7 @@ from graphmem.filters import And, Cond, Filter, Or, matches
 from graphmem.models import Entity, MemoryRecord, Relation, Scope, entity_key
 from graphmem.pipeline._keyword import parse_query
 from graphmem.pipeline._keyword import rank as rank_keywords
+from graphmem.pipeline._pool import shared_pool
 from graphmem.pipeline._time import time_windows
 from graphmem.stores.base import Store
 
@@ -303,7 +302,7 @@ class _Reads:
     """
 
     def __init__(self, store: Store) -> None:
-        self._pool = _pool() if store.concurrent_reads else None
+        self._pool = shared_pool() if store.concurrent_reads else None
 
     @staticmethod
     def done(value: T) -> Future[T]:
@@ -342,19 +341,3 @@ def _copy_outcome(source: Future[T], target: Future[T]) -> None:
         target.set_exception(error)
     else:
         target.set_result(source.result())
-
-
-#: Concurrent reads of every search in this process (a search asks for up to six at once).
-_POOL_WORKERS = 8
-_pool_lock = threading.Lock()
-_pool_state: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    """The process's search pool, made on first use (and again in a forked child, which has
-    the parent's pool object but none of its threads)."""
-    global _pool_state
-    with _pool_lock:
-        if _pool_state is None or _pool_state[0] != os.getpid():
-            _pool_state = (os.getpid(), ThreadPoolExecutor(_POOL_WORKERS, thread_name_prefix="graphmem-search"))
-        return _pool_state[1]
