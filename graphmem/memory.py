@@ -13,12 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphmem.config import MemoryConfig
 from graphmem.embedders.base import Embedder
-from graphmem.errors import (
-    ConfigError,
-    InvalidInputError,
-    InvalidRelationTypeError,
-    MemoryNotFoundError,
-)
+from graphmem.errors import ConfigError, InvalidInputError, InvalidRelationTypeError, MemoryNotFoundError
 from graphmem.extractors.base import Extractor
 from graphmem.filters import parse_filters
 from graphmem.models import SCOPE_KEYS, Relation, Scope, entity_key, format_time
@@ -37,7 +32,6 @@ if TYPE_CHECKING:
 
     from graphmem.collab import ActingMemory, Meetings, Projects, Tasks
     from graphmem.context import TokenCounter
-
 
 #: Relations that put two people on the same piece of work.
 SHARED_WORK_TYPES = ("WORKS_ON", "RESPONSIBLE_FOR", "MEMBER_OF")

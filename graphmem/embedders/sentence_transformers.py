@@ -148,7 +148,6 @@ class _BertKernel:
 
         cfg = model.config
         emb = model.embeddings
-        self.dtype = dtype
         self.heads = int(cfg.num_attention_heads)
         self.eps = float(cfg.layer_norm_eps)
         self.word = w(emb.word_embeddings.weight)
@@ -174,8 +173,9 @@ class _BertKernel:
         self.packed = dtype == torch.bfloat16 and _packed_linear_works()
         if self.packed:
             pack = torch.ops.mkldnn._reorder_linear_weight
+            matrices = (0, 2, 6, 8)  # the qkv, output, up and down projections' weights
             self.layers = [
-                (pack(layer[0]), layer[1], pack(layer[2]), *layer[3:6], pack(layer[6]), layer[7], pack(layer[8]), *layer[9:]) for layer in self.layers
+                tuple(pack(t) if i in matrices else t for i, t in enumerate(layer)) for layer in self.layers
             ]
 
     def _linear(self, x: Any, weight: Any, bias: Any, gelu: bool = False) -> Any:
@@ -183,7 +183,8 @@ class _BertKernel:
         import torch.nn.functional as F
 
         if self.packed:  # gelu fused into the matmul
-            return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "gelu" if gelu else "none", [], "none" if gelu else "")
+            attr, algorithm = ("gelu", "none") if gelu else ("none", "")
+            return torch.ops.mkldnn._linear_pointwise(x, weight, bias, attr, [], algorithm)
         y = F.linear(x, weight, bias)
         return F.gelu(y) if gelu else y
 
@@ -290,20 +291,22 @@ class _FastPath:
         import torch
 
         if self.backend is None:
-            enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
-                                 return_tensors="pt")  # fmt: skip
+            enc = self._hf_tokenize(texts)
             return enc["input_ids"], enc["attention_mask"]
         encodings = self.backend.encode_batch(texts)
         ids = torch.from_numpy(np.array([e.ids for e in encodings], dtype=np.int64))
         mask = torch.from_numpy(np.array([e.attention_mask for e in encodings], dtype=np.int64))
         return ids, mask
 
+    def _hf_tokenize(self, texts: list[str]) -> Any:
+        return self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+
     def _pooled(self, texts: list[str]) -> Any:
         import torch
 
         if self.kernel is not None:
             return self.kernel(*self.tokenize(texts))
-        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+        enc = self._hf_tokenize(texts)
         hidden = self.model(**enc).last_hidden_state.float()
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

@@ -172,15 +172,15 @@ class Indexer:
             with self._cond:
                 self._cond.wait_for(lambda: self._queue or self._recover or self._closed)
                 recover = self._recover
+                if not recover:
+                    if not self._queue:
+                        return  # closed and drained
+                    jobs, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                    self._busy = len(jobs)
+                    self._retry_now = False
             if recover:
                 self._find_missing()
                 continue
-            with self._cond:
-                if not self._queue:
-                    return  # closed and drained
-                jobs, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                self._busy = len(jobs)
-                self._retry_now = False
             try:
                 self._index(jobs)
                 backoff = _FIRST_BACKOFF_S

@@ -674,8 +674,8 @@ class Neo4jStore(Store):
         are remembered for a few seconds (forgotten when this store adds or removes records, not
         when it only stores vectors): a search asks for the same scope's size several times, and
         a stale size only changes how the candidates are gathered (exactly, or from the index
-        with a larger or smaller first fetch), never which ones are found. An empty scope answers no search, so "empty" is
-        only remembered by the thread holding :meth:`write_lock`, until it writes or lets go:
+        with a larger or smaller first fetch), never which ones are found. An empty scope
+        answers no search, so "empty" is only remembered by the thread holding :meth:`write_lock`, until it writes or lets go:
         meanwhile no other graphmem writer can fill the scope (an add resolving many new names
         in a new scope asks for the same empty scope once per name).
         """
