@@ -893,6 +893,28 @@ def test_mentions_and_memories_mentioning(st: Store) -> None:
     assert st.memories_mentioning(ALICE, None, [], 10) == []
 
 
+
+def test_around_entities_answers_as_expand_and_memories_mentioning(st: Store) -> None:
+    """The search's one graph read gives what its two parts give alone, limits and filters included."""
+    a, b, c = entity("Ann", ALICE), entity("Ben", ALICE), entity("Cy", ALICE)
+    ab, bc = relation(a, "WORKS_WITH", b, valid_from=1), relation(b, "KNOWS", c, valid_from=2)
+    mems = [memory(f"note {i}", ALICE_R1 if i % 2 else ALICE_R2, at=i, metadata={"n": i}) for i in range(6)]
+    st.apply(
+        WriteBatch(
+            memories_add=mems, entities_upsert=[a, b, c], relations_add=[ab, bc],
+            mentions_add=[(m.id, (a, b, c)[i % 3].id) for i, m in enumerate(mems)] + [(mems[0].id, b.id)],
+        )
+    )  # fmt: skip
+    for scope, filters in ((ALICE, None), (ALICE_R1, None), (ALICE, parse_filters({"n": {"gte": 2}}))):
+        for hops, limit, k in ((1, 10, 10), (2, 10, 10), (2, 1, 2), (2, 0, 10), (1, 10, 0)):
+            rels, mentioning = st.around_entities(scope, filters, [a.id, b.id], hops, limit, k)
+            assert ids(rels) == ids(st.expand(scope, [a.id, b.id], hops, limit))
+            want = st.memories_mentioning(scope, filters, [a.id, b.id], k)
+            assert [(m.id, sorted(e)) for m, e in mentioning] == [(m.id, sorted(e)) for m, e in want]
+    assert ids(st.around_entities(ALICE, None, [a.id], 2, 10, 10)[0]) == [ab.id, bc.id]  # nearest first
+    assert st.around_entities(ALICE, None, [], 2, 10, 10) == ([], [])
+
+
 # ---- delete_scope, reset, history ---------------------------------------------------------------------
 def test_delete_scope_removes_the_scope_keeps_history_and_other_scopes(st: Store) -> None:
     mine = [memory(f"doomed note {i}", ALICE_R1, at=i, actor_id="alice") for i in range(3)]

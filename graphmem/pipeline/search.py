@@ -109,19 +109,19 @@ def run_search(
     # more (they need this process's CPU too) than they would gain by starting early.
     qv = embed_one(embedder, query)
     vector = reads.submit(store.vector_memories, scope, filters, qv, n) if on.vector else None
-    facts = reads.submit(store.vector_relations, scope, qv, n) if on.graph else None
+    # The facts nearest the query score relations found around the named entities and add a few
+    # of their own: twice the results asked for are enough (LoCoMo recall the same as with n).
+    facts = reads.submit(store.vector_relations, scope, qv, max(2 * limit, 20)) if on.graph else None
     kq = parse_query(query) if on.keyword else None
     keyword = reads.submit(store.keyword_memories, scope, filters, kq.text, n) if kq is not None else None
     named: Future[list[Entity]] = (
         reads.submit(store.find_entities, scope, query_keys(query)) if (on.graph or on.actor) else reads.done([])
     )
-    graph_reads: tuple[Future[list[Relation]], Future[list[tuple[MemoryRecord, list[str]]]]] | None = None
+    around: Future[tuple[list[Relation], list[tuple[MemoryRecord, list[str]]]]] | None = None
     if on.graph:
-        graph_reads = (
-            reads.then(named, lambda ents: store.expand(scope, _ids(ents), cfg.graph_hops, n) if ents else []),
-            reads.then(
-                named, lambda ents: store.memories_mentioning(scope, filters, _ids(ents), n) if ents else []
-            ),
+        around = reads.then(
+            named,
+            lambda ents: store.around_entities(scope, filters, _ids(ents), cfg.graph_hops, n, n) if ents else ([], []),
         )
     actor = reads.then(named, lambda ents: _actor_hits(store, scope, filters, qv, ents, n)) if on.actor else None
     temporal = None
@@ -137,12 +137,11 @@ def run_search(
         # the store finds the candidates; graphmem scores them, the same on every store kind
         add("keyword", rank_keywords(kq, [rec for rec, _ in keyword.result()]))
     relations: list[tuple[Relation, float]] = []
-    if graph_reads is not None and facts is not None:
-        expanded, mentioning = graph_reads
+    if around is not None and facts is not None:
+        expanded, mentioning = around.result()
         relations = _graph_signal(
-            store, scope, query, filters, named.result(), facts.result(), expanded.result(), mentioning.result(),
-            n, add,
-        )  # fmt: skip
+            store, scope, query, filters, named.result(), facts.result(), expanded, mentioning, n, add
+        )
     if actor is not None:
         add("actor", actor.result())
     if temporal is not None:
@@ -232,8 +231,8 @@ def _graph_signal(
     how many named entities they mention.
 
     ``facts`` are the relations nearest the query, ``expanded`` those around the named entities,
-    ``mentioned`` the memories mentioning them (``Store.vector_relations``, ``expand`` and
-    ``memories_mentioning``, read before).
+    ``mentioned`` the memories mentioning them (``Store.vector_relations`` and
+    ``Store.around_entities``, read before).
     """
     words = {w.casefold() for w in _WORD.findall(query)}
     fact_sim = {rel.id: (rel, sim) for rel, sim in facts}

@@ -260,6 +260,14 @@ class Store(ABC):
         """Current relations reachable from ``entity_ids`` within ``hops`` (1 or 2), in scope,
         nearest first; a traversal never leaves the scope."""
 
+    def around_entities(
+        self, scope: Scope, filters: Filter | None, entity_ids: Sequence[str], hops: int, limit: int, k: int
+    ) -> tuple[list[Relation], list[tuple[MemoryRecord, list[str]]]]:
+        """``expand(scope, entity_ids, hops, limit)`` and ``memories_mentioning(scope, filters,
+        entity_ids, k)`` together: a search's graph signal needs both for the entities its query
+        names. This default makes the two calls; a server store answers in one round trip."""
+        return self.expand(scope, entity_ids, hops, limit), self.memories_mentioning(scope, filters, entity_ids, k)
+
     @abstractmethod
     def vector_relations(self, scope: Scope, vector: Vector, k: int) -> list[tuple[Relation, float]]:
         """The ``k`` current relations whose fact embedding is closest to ``vector``."""

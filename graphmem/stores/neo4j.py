@@ -541,13 +541,7 @@ class Neo4jStore(Store):
     def memories_mentioning(
         self, scope: Scope, filters: Filter | None, entity_ids: Sequence[str], k: int
     ) -> list[tuple[MemoryRecord, list[str]]]:
-        if not entity_ids or k <= 0:
-            return []
-        rows = self._rows(
-            "memories_mentioning", **p.scope_params(scope), filter=p.compile_filter(filters),
-            entity_ids=list(entity_ids), k=k,
-        )  # fmt: skip
-        return [(p.to_memory(r["memory"]), list(r["entity_ids"])) for r in rows]
+        return self.around_entities(scope, filters, entity_ids, 1, 0, k)[1]
 
     def mentions(self, memory_ids: Sequence[str]) -> dict[str, list[str]]:
         if not memory_ids:
@@ -612,13 +606,20 @@ class Neo4jStore(Store):
         return [p.to_relation(r["relation"]) for r in rows]
 
     def expand(self, scope: Scope, entity_ids: Sequence[str], hops: int, limit: int) -> list[Relation]:
-        if not entity_ids or limit <= 0:
-            return []
-        rows = self._rows(
-            "relations_expand", **p.scope_params(scope), entity_ids=list(entity_ids),
-            hops=min(max(hops, 1), 2), limit=limit,
-        )  # fmt: skip
-        return [p.to_relation(r["relation"]) for r in rows]
+        return self.around_entities(scope, None, entity_ids, hops, limit, 0)[0]
+
+    def around_entities(
+        self, scope: Scope, filters: Filter | None, entity_ids: Sequence[str], hops: int, limit: int, k: int
+    ) -> tuple[list[Relation], list[tuple[MemoryRecord, list[str]]]]:
+        limit, k = max(limit, 0), max(k, 0)
+        if not entity_ids or not (limit or k):
+            return [], []
+        row = self._read(
+            "entities_around", **p.scope_params(scope), filter=p.compile_filter(filters),
+            entity_ids=list(entity_ids), hops=min(max(hops, 1), 2), limit=limit, k=k,
+        )[0]  # fmt: skip
+        relations = [p.to_relation(r["relation"]) for r in row["relations"]]
+        return relations, [(p.to_memory(r["memory"]), list(r["entity_ids"])) for r in row["mentions"]]
 
     def vector_relations(self, scope: Scope, vector: Vector, k: int) -> list[tuple[Relation, float]]:
         self._check_dim(vector, "the query vector")
