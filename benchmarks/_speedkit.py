@@ -20,6 +20,7 @@ Nothing here asserts timings: it measures and reports.
 
 from __future__ import annotations
 
+import math
 import random
 import resource
 import statistics
@@ -150,8 +151,10 @@ def generate_messages(n: int, seed: int = 0, start: int = 0) -> list[dict[str, s
 
 
 def _query_space() -> int:
-    """How many distinct queries the templates can make."""
-    return sum(len(TASKS) * (len(NAMES) if "{name}" in t else 1) for t in QUERY_TEMPLATES)
+    """How many distinct queries the templates can make (each template: the product of the sizes
+    of the fields it uses). ``generate_queries`` draws until it has ``n``: more would never end."""
+    sizes = {"{task}": len(TASKS), "{name}": len(NAMES)}
+    return sum(math.prod(n for field, n in sizes.items() if field in t) for t in QUERY_TEMPLATES)
 
 
 def generate_queries(n: int, seed: int = 0) -> list[str]:

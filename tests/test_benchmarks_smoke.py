@@ -387,6 +387,8 @@ def test_speed_protocol_never_times_a_repeated_query() -> None:
     assert len(set(rec.queries)) == len(rec.queries)
     with pytest.raises(ValueError, match="distinct queries"):
         _speedkit.generate_queries(_speedkit._query_space() + 1)
+    # The whole space can be drawn (a miscount above the true space made such a call loop forever).
+    assert len(set(_speedkit.generate_queries(_speedkit._query_space()))) == _speedkit._query_space()
 
 
 def _check_speed(md: str, label: str) -> None:
