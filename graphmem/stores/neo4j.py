@@ -514,7 +514,11 @@ class Neo4jStore(Store):
     ) -> list[tuple[MemoryRecord, float]]:
         self._check_dim(vector, "the query vector")
         params = dict(p.scope_params(scope), filter=p.compile_filter(filters), vector=p.vector_param(vector))
-        rows = self._vector_search("memories", params, k, filtered=filters is not None, actors=split_actors(filters)[0])
+        actors, rest = split_actors(filters)
+        rows = self._vector_search(
+            "memories", params, k, filtered=filters is not None,
+            actors=None if actors is None else (actors, p.compile_filter(rest)),
+        )  # fmt: skip
         return [(p.to_memory(r["memory"]), float(r["score"])) for r in rows]
 
     def keyword_memories(
@@ -724,12 +728,14 @@ class Neo4jStore(Store):
         return max(math.ceil(k * total / max(in_scope, 1) * factor), 2 * k, 32)
 
     def _vector_search(
-        self, kind: str, params: dict[str, Any], k: int, *, filtered: bool, actors: list[str] | None = None
-    ) -> list[dict[str, Any]]:
+        self, kind: str, params: dict[str, Any], k: int, *, filtered: bool,
+        actors: tuple[list[str], Any] | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """Top-k rows of ``<kind>_vector_index`` or ``<kind>_vector_exact``, sized by ``<kind>_count``.
 
-        ``actors``: memories only, the filter passes only memories of these actors
-        (:func:`graphmem.filters.split_actors`). A scope too big to search exactly
+        ``actors``: memories only, ``(names, rest)`` when the filter passes only memories of these
+        actors, ``rest`` being the rest of the filter, compiled (:func:`graphmem.filters.split_actors`;
+        the actor index seek applies the names). A scope too big to search exactly
         is then searched exactly among those actors' memories, found through the actor index,
         when they are few enough (``memories_vector_actors``): a few of many speakers' memories
         would otherwise take the index a large fetch, often two, to find.
@@ -746,7 +752,8 @@ class Neo4jStore(Store):
         if actors is not None and not exact_first:
             # as many embeddings as _exact_first lets an unfiltered exact search of a scope read
             cap = self.exact_search_limit if self.exact_search_limit is not None else 2 * fetch
-            result = self._read("memories_vector_actors", **params, actors=actors, cap=cap, k=k)[0]
+            names, rest = actors
+            result = self._read("memories_vector_actors", **dict(params, filter=rest), actors=names, cap=cap, k=k)[0]
             if result["searched"]:
                 found: list[dict[str, Any]] = result["rows"]
                 return found
