@@ -13,7 +13,9 @@ and queries. A system plugs in through an adapter with three methods:
 Optionally ``fill(messages, run_id)``: how the search corpus up to ``api_fill_max`` is built when
 the system's ``add`` is too slow to call 10,000 times in a benchmark run; it must store what
 ``add`` would store (same embeddings, same payloads). Without it the corpus is built with ``add``
-in 64-message calls. ``fill_method`` (a string attribute) says which path was used.
+in 64-message calls. ``fill_method`` (a string attribute) says which path was used. Optionally
+``before_corpus()``: called once after the add measurements, before the corpus is built (a server
+system deletes its own warm-up data there, so the searches at a size search about that many).
 
 Nothing here asserts timings: it measures and reports.
 """
@@ -226,8 +228,10 @@ def run_speed(adapter: Adapter, params: dict[str, Any], log: Callable[[str], Non
         return out
 
     # Every query of the protocol, warm-ups included, is used once: graphmem caches query
-    # embeddings, and a repeated query would be timed on the cache.
-    pool = iter(generate_queries(5 + len(sizes) * (search_warmup + runs * n_queries), seed=seed))
+    # embeddings, and a repeated query would be timed on the cache. The untimed searches at each
+    # size are queries of their own, marked with the size, so they may be many.
+    pool = iter(generate_queries(5 + len(sizes) * runs * n_queries, seed=seed))
+    warmup_pool = generate_queries(min(search_warmup, _query_space()), seed=seed + 1)
 
     def queries(n: int) -> list[str]:
         return [next(pool) for _ in range(n)]
@@ -257,6 +261,8 @@ def run_speed(adapter: Adapter, params: dict[str, Any], log: Callable[[str], Non
         batch_rates.append(batch_size * batch_calls / (time.perf_counter() - t0))
         log(f"run {r + 1}/{runs}: single {single_rates[-1]:.1f}/s, batch {batch_rates[-1]:.1f} msg/s")
 
+    before_corpus: Callable[[], None] = getattr(adapter, "before_corpus", None) or (lambda: None)
+    before_corpus()
     search: list[dict[str, Any]] = []
     have = 0
     for size in sizes:
@@ -280,8 +286,8 @@ def run_speed(adapter: Adapter, params: dict[str, Any], log: Callable[[str], Non
         # Untimed searches first, as every system's first searches after a bulk fill pay one-off
         # costs (a server compiling the paths a larger index takes, opening its new segments);
         # a long-running service answers at the steady state the timed runs measure.
-        for q in queries(search_warmup):
-            adapter.search(q, "corpus", limit)
+        for i in range(search_warmup):
+            adapter.search(f"{warmup_pool[i % len(warmup_pool)]} (warm-up {size}.{i})", "corpus", limit)
         p50s, p95s, hits = [], [], 0
         for _ in range(runs):
             lat = []

@@ -385,6 +385,8 @@ def test_speed_protocol_never_times_a_repeated_query() -> None:
     _speedkit.run_speed(rec, params, log=lambda _: None)
     assert len(rec.queries) == 5 + 3 * (50 + 3 * 50)
     assert len(set(rec.queries)) == len(rec.queries)
+    timed = [q for q in rec.queries if "(warm-up" not in q]
+    assert len(timed) == 5 + 3 * 3 * 50  # the untimed searches take nothing from the timed queries
     with pytest.raises(ValueError, match="distinct queries"):
         _speedkit.generate_queries(_speedkit._query_space() + 1)
     # The whole space can be drawn (a miscount above the true space made such a call loop forever).
