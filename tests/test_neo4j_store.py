@@ -123,6 +123,17 @@ def test_searches_use_the_index_procedures(neo4j_store: Any, name: str, procedur
     assert not any("LabelScan" in op or "AllNodesScan" in op for op in ops), ops
 
 
+def test_the_graph_read_starts_from_the_named_entities(neo4j_store: Any) -> None:
+    """Both halves of ``entities_around`` seek the entities by id; neither scans a label."""
+    neo4j_store.ensure_schema(384)
+    ops = plan_operators(
+        neo4j_store, "entities_around", **_query_params(Scope(user_id="u"), entity_ids=["a"], hops=2, limit=5, k=5)
+    )
+    seeks = [op for op in ops if "IndexSeek" in op and ".id" in op]
+    assert len(seeks) >= 2, ops
+    assert not any("LabelScan" in op or "AllNodesScan" in op or "RelationshipTypeScan" in op for op in ops), ops
+
+
 @pytest.mark.parametrize(
     "name", ["memories_list", "memories_count", "memories_vector_exact", "entities_list", "entities_find",
              "entities_vector_exact", "entities_vector_exact_many", "relations_vector_exact", "scope_delete_memories"],
