@@ -129,7 +129,7 @@ def test_the_graph_read_starts_from_the_named_entities(neo4j_store: Any) -> None
     ops = plan_operators(
         neo4j_store, "entities_around", **_query_params(Scope(user_id="u"), entity_ids=["a"], hops=2, limit=5, k=5)
     )
-    seeks = [op for op in ops if "IndexSeek" in op and ".id" in op]
+    seeks = [op for op in ops if "IndexSeek" in op and "Entity(id)" in op]
     assert len(seeks) >= 2, ops
     assert not any("LabelScan" in op or "AllNodesScan" in op or "RelationshipTypeScan" in op for op in ops), ops
 
