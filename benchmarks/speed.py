@@ -117,7 +117,7 @@ class GraphmemAdapter:
         """Delete the runs named in ``discard_before_corpus`` (the server warm-up's) and let the
         server settle, before the search corpus is built."""
         for run in sorted(self.discard_before_corpus):
-            self.memory.delete_all(run_id=self._run(run))
+            self.memory.delete_all(run_id=self.prefix + run)
             self.runs.discard(run)
         self.memory.flush()
 
@@ -519,8 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"Neo4j: {neo.where}; before measuring, the server is warmed with "
                         f"{NEO4J_WARMUP['batches']} 64-message adds, {NEO4J_WARMUP['singles']} single adds and "
                         f"{NEO4J_WARMUP['searches']} searches in a run of its own, deleted before the search "
-                        "corpus is built "
-                        "(a fresh JVM runs its first adds and searches up to twice as slowly)"
+                        "corpus is built (a fresh JVM runs its first adds and searches up to twice as slowly)"
                     )
                     results[system] = run_graphmem_child(system, {**params, "neo4j": neo.conn})
         except Exception as e:

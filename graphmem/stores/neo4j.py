@@ -729,7 +729,7 @@ class Neo4jStore(Store):
 
     def _vector_search(
         self, kind: str, params: dict[str, Any], k: int, *, filtered: bool,
-        actors: tuple[list[str], Any] | None = None,
+        actors: tuple[list[str], list[dict[str, Any]]] | None = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
         """Top-k rows of ``<kind>_vector_index`` or ``<kind>_vector_exact``, sized by ``<kind>_count``.
 
