@@ -582,7 +582,120 @@ def test_the_same_store_works_again_after_a_server_restart(tmp_path: Path) -> No
         store.close()
 
 
+@pytest.mark.slow
+def test_a_store_first_used_while_the_server_is_down_prepares_once_it_is_back(tmp_path: Path) -> None:
+    """The first use learns the schema and the stored dimension; when it fails, the next does it."""
+    from graphmem.neo4j_local import LocalNeo4j
+    from graphmem.stores.neo4j import Neo4jStore
+
+    with LocalNeo4j(tmp_path / "neo4j", heap="512m", pagecache="64m") as server:
+        first = Neo4jStore(server.uri)
+        first.ensure_schema(384)
+        first.apply(WriteBatch(memories_add=[memory("stored before the outage", user_id="u")]))
+        first.close()
+        server.stop()
+        store = Neo4jStore(server.uri, max_transaction_retry_time=1.0)
+        with pytest.raises(StoreUnavailableError):
+            store.count_memories()
+        server.start()
+        short = memory("three dimensions", user_id="u")
+        short.embedding = HashingEmbedder(dim=3).embed(["three dimensions"])[0]
+        with pytest.raises(DimensionMismatchError, match="384"):
+            store.vector_memories(Scope(user_id="u"), None, short.embedding, 5)
+        with pytest.raises(DimensionMismatchError, match="384"):
+            store.apply(WriteBatch(memories_add=[short]))
+        assert [r.memory for r, _ in store.keyword_memories(Scope(user_id="u"), None, "outage", 5)] == [
+            "stored before the outage"
+        ]
+        store.close()
+
+
+def test_threads_first_using_a_store_together_prepare_it_once(neo4j_server: Any) -> None:
+    import threading
+    import time
+
+    store = neo4j_server.store()
+    scripts: list[str] = []
+    prepared = threading.Event()
+    original = store._ensure_base_schema
+
+    def counted() -> dict[str, int | None]:
+        scripts.append(threading.current_thread().name)
+        time.sleep(0.3)  # the other threads arrive meanwhile, and must wait
+        try:
+            return original()
+        finally:
+            prepared.set()
+
+    store._ensure_base_schema = counted  # type: ignore[method-assign]
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def first_use() -> None:
+        barrier.wait()
+        try:
+            store.count_memories(Scope(user_id="nobody-here"))
+            assert prepared.is_set(), "a thread read before the schema was made"
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=first_use) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store.close()
+    assert errors == [] and len(scripts) == 1
+
+
 # ---- the launcher ---------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_killed_python_process_leaves_no_server_behind(tmp_path: Path) -> None:
+    """SIGKILL skips atexit: the watcher stops the JVM and removes its temporary home instead."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from graphmem.neo4j_local._watchdog import is_server
+
+    script = (
+        "import time\n"
+        "from graphmem.neo4j_local import LocalNeo4j\n"
+        "s = LocalNeo4j(heap='256m', pagecache='16m').start()\n"
+        "print(s.pid, s.home, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
+                                                                     os.environ.get("PYTHONPATH")])))
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        pid_text, home = owner.stdout.readline().split(maxsplit=1)  # type: ignore[union-attr]
+        pid, home = int(pid_text), home.strip()
+        assert is_server(pid, home) and Path(home, "data").is_dir()
+    finally:
+        owner.send_signal(signal.SIGKILL)
+        owner.wait()
+    deadline = time.monotonic() + 60
+    while (is_server(pid, home) or Path(home).exists()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not is_server(pid, home), "the server outlived the process that started it"
+    assert not Path(home).exists(), "the temporary home was left behind"
+
+
+@pytest.mark.slow
+def test_a_stopped_server_releases_its_watcher(tmp_path: Path) -> None:
+    from graphmem.neo4j_local import LocalNeo4j
+
+    server = LocalNeo4j(tmp_path / "home", heap="256m", pagecache="16m").start()
+    watch = server._watch
+    assert watch is not None and watch[0].poll() is None
+    server.stop()
+    assert server._watch is None and watch[0].returncode == 0
+    assert (tmp_path / "home" / "data").is_dir()  # a given home is kept: stop() is not close()
+
+
 def test_pom_pins_the_launcher_version() -> None:
     from graphmem.neo4j_local import NEO4J_VERSION
     from graphmem.neo4j_local._classpath import pom_text

@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import weakref
@@ -19,6 +20,8 @@ from typing import IO
 from graphmem.neo4j_local._classpath import NEO4J_VERSION, resolve_classpath
 from graphmem.neo4j_local._errors import LocalNeo4jError
 from graphmem.neo4j_local._java import find_java
+
+_WATCHDOG = Path(__file__).with_name("_watchdog.py")
 
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"  # 5.x; 2025.x renamed it Neo4jCommunity
 
@@ -82,7 +85,9 @@ class LocalNeo4j:
         heap: JVM heap size (``-Xms``/``-Xmx``).
         pagecache: ``server.memory.pagecache.size``.
         startup_timeout: Seconds to wait for ``RETURN 1`` to succeed on database ``neo4j``.
-        detach: Leave the server running when this Python process exits (no ``atexit`` stop).
+        detach: Leave the server running when this Python process exits. Otherwise it is
+            stopped at exit (``atexit``) and, should this process be killed instead, by a small
+            watcher process (``_watchdog.py``) that notices this one is gone.
     """
 
     def __init__(
@@ -104,6 +109,8 @@ class LocalNeo4j:
         self.startup_timeout = startup_timeout
         self.detach = detach
         self._proc: subprocess.Popen[bytes] | None = None
+        #: the watcher of an attached server, and the write end of its pipe (see _watchdog.py)
+        self._watch: tuple[subprocess.Popen[bytes], int] | None = None
 
     # ---- public ----------------------------------------------------------------------------
     @property
@@ -226,6 +233,40 @@ class LocalNeo4j:
             raise LocalNeo4jError(f"cannot start {java}: {e}") from e
         finally:
             log.close()
+        if not self.detach:
+            self._start_watchdog()
+
+    def _start_watchdog(self) -> None:
+        """Start the watcher that stops the JVM if this process dies without stopping it."""
+        assert self._proc is not None and self.home is not None
+        read_end, write_end = os.pipe()  # not inheritable: only this process holds write_end
+        cmd = [sys.executable, "-I", str(_WATCHDOG), str(self._proc.pid), str(self.home)]
+        if self._owns_home:
+            cmd.append("--remove-home")
+        try:
+            watcher = subprocess.Popen(
+                cmd, stdin=read_end, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C here stops the server through atexit, not the watcher
+            )  # fmt: skip
+        except OSError:
+            os.close(write_end)  # no watcher: atexit still stops the server on a normal exit
+        else:
+            self._watch = (watcher, write_end)
+        finally:
+            os.close(read_end)
+
+    def _stop_watchdog(self) -> None:
+        """Release the watcher once the JVM has exited: it finds nothing to stop and exits."""
+        watch, self._watch = self._watch, None
+        if watch is None:
+            return
+        watcher, write_end = watch
+        os.close(write_end)
+        try:
+            watcher.wait(10)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            watcher.wait()
 
     def _wait_ready(self) -> None:
         from graphmem.neo4j_local._probe import probe
@@ -256,15 +297,18 @@ class LocalNeo4j:
 
     def _terminate(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)  # Neo4j's handler shuts the database down cleanly
         try:
-            proc.wait(_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+            if proc is None or proc.poll() is not None:
+                return
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)  # Neo4j's handler shuts the database down cleanly
+            try:
+                proc.wait(_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        finally:
+            self._stop_watchdog()
 
 
 @atexit.register

@@ -165,7 +165,9 @@ class Neo4jStore(Store):
         self._tx_lock = threading.RLock()
         self._password = password
         self._dim: int | None = None
-        self._prepared = False
+        self._prepared = False  # set once the schema is known to exist (never after a failure)
+        self._schema_lock = threading.Lock()  # one thread prepares; the others wait for it
+        self._preparer: int | None = None  # that thread, whose own reads must not prepare again
         #: (kind, cap, scope) -> (when, in scope, in all, learnt empty under the writer lock)
         self._counts: dict[tuple[Any, ...], tuple[float, int, int, bool]] = {}
         self._lock_owner: int | None = None  # the thread holding write_lock()
@@ -343,7 +345,11 @@ class Neo4jStore(Store):
         """
         if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= 4096:
             raise InvalidInputError(f"the vector dimension must be an integer from 1 to 4096, got {dim!r}")
-        self._prepared = True
+        with self._preparing():
+            self._ensure_schema(dim)
+            self._prepared = True
+
+    def _ensure_schema(self, dim: int) -> None:
         if self._dim == dim:
             return
         index_dims = self._ensure_base_schema()
@@ -372,13 +378,30 @@ class Neo4jStore(Store):
         So that a store used without :meth:`ensure_schema` still has its full-text indexes and
         checks vector dimensions, as the embedded store does.
         """
-        if self._prepared:
+        if self._prepared or self._preparer == threading.get_ident():
             return
-        self._prepared = True
-        self._ensure_base_schema()
-        dim = self._read("meta_get")[0]["dim"]
-        if dim is not None:
-            self.ensure_schema(int(dim))
+        with self._preparing():
+            if self._prepared:  # another thread prepared it meanwhile
+                return
+            self._ensure_base_schema()
+            dim = self._read("meta_get")[0]["dim"]
+            if dim is not None:
+                self._ensure_schema(int(dim))
+            # Only now: a first use that failed (the server was down) prepares again next time.
+            self._prepared = True
+
+    @contextlib.contextmanager
+    def _preparing(self) -> Iterator[None]:
+        """Hold the schema lock; the holder's own queries skip :meth:`_prepare` meanwhile."""
+        if self._preparer == threading.get_ident():  # ensure_schema inside _prepare
+            yield
+            return
+        with self._schema_lock:
+            self._preparer = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._preparer = None
 
     def _ensure_base_schema(self) -> dict[str, int | None]:
         """Run the schema script unless all its indexes exist; return graphmem's index dimensions."""
@@ -389,6 +412,8 @@ class Neo4jStore(Store):
         return present
 
     def _check_dim(self, vector: Vector | None, what: str) -> None:
+        if vector is not None:
+            self._prepare()  # learns the stored dimension on a store object's first use
         if vector is not None and self._dim is not None and len(vector) != self._dim:
             raise DimensionMismatchError(f"{what} has {len(vector)} dimensions; the store holds {self._dim}")
 
