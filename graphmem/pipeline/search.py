@@ -105,13 +105,8 @@ def run_search(
         for (rec, score), rank in zip(hits, _tied_ranks([s for _, s in hits]), strict=True):
             cands.setdefault(rec.id, Candidate(rec)).see(signal, rank, float(score))
 
-    # The query is embedded before any read starts: reads running meanwhile would slow it down
-    # more (they need this process's CPU too) than they would gain by starting early.
-    qv = embed_one(embedder, query)
-    vector = reads.submit(store.vector_memories, scope, filters, qv, n) if on.vector else None
-    # The facts nearest the query score relations found around the named entities and add a few
-    # of their own: twice the results asked for are enough (LoCoMo recall the same as with n).
-    facts = reads.submit(store.vector_relations, scope, qv, max(2 * limit, 20)) if on.graph else None
+    # The reads that need no query vector start first: on a server they run while the query is
+    # embedded (the entities named and the graph around them are the longest chain of reads).
     kq = parse_query(query) if on.keyword else None
     keyword = reads.submit(store.keyword_memories, scope, filters, kq.text, n) if kq is not None else None
     named: Future[list[Entity]] = (
@@ -123,6 +118,11 @@ def run_search(
             named,
             lambda ents: store.around_entities(scope, filters, _ids(ents), cfg.graph_hops, n, n) if ents else ([], []),
         )
+    qv = embed_one(embedder, query)
+    vector = reads.submit(store.vector_memories, scope, filters, qv, n) if on.vector else None
+    # The facts nearest the query score relations found around the named entities and add a few
+    # of their own: twice the results asked for are enough (LoCoMo recall the same as with n).
+    facts = reads.submit(store.vector_relations, scope, qv, max(2 * limit, 20)) if on.graph else None
     actor = reads.then(named, lambda ents: _actor_hits(store, scope, filters, qv, ents, n)) if on.actor else None
     temporal = None
     if on.temporal:
@@ -131,17 +131,19 @@ def run_search(
             tf: Filter = windows[0] if len(windows) == 1 else Or(tuple(windows))
             temporal = reads.submit(store.vector_memories, scope, And((filters, tf)) if filters else tf, qv, n)
 
-    if vector is not None:
-        add("vector", vector.result())
-    if keyword is not None and kq is not None:
-        # the store finds the candidates; graphmem scores them, the same on every store kind
-        add("keyword", rank_keywords(kq, [rec for rec, _ in keyword.result()]))
+    # The graph signal first: its provenance read (get_memories) then overlaps the vector reads,
+    # the last to finish. The order signals are added in changes no result (ties break by time, id).
     relations: list[tuple[Relation, float]] = []
     if around is not None and facts is not None:
         expanded, mentioning = around.result()
         relations = _graph_signal(
             store, scope, query, filters, named.result(), facts.result(), expanded, mentioning, n, add
         )
+    if vector is not None:
+        add("vector", vector.result())
+    if keyword is not None and kq is not None:
+        # the store finds the candidates; graphmem scores them, the same on every store kind
+        add("keyword", rank_keywords(kq, [rec for rec, _ in keyword.result()]))
     if actor is not None:
         add("actor", actor.result())
     if temporal is not None:
