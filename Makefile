@@ -22,6 +22,7 @@ fmt: install
 
 lint: install
 	$(VENV)/bin/ruff check graphmem tests benchmarks
+	$(VENV)/bin/ruff format --check graphmem tests benchmarks
 
 typecheck: install
 	$(VENV)/bin/mypy

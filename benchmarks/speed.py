@@ -431,7 +431,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--queries", type=int, default=50, help="search queries per run and size (default: %(default)s)"
     )
     ap.add_argument(
-        "--search-warmup", type=int, default=300,
+        "--search-warmup",
+        type=int,
+        default=300,
         help="untimed searches at each size before the timed ones (default: %(default)s)",
     )
     ap.add_argument(

@@ -39,7 +39,9 @@ class AsyncMemory:
     async def get_all(self, **kwargs: Any) -> dict[str, Any]:
         return await asyncio.to_thread(self.sync.get_all, **kwargs)
 
-    async def update(self, memory_id: str, data: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def update(
+        self, memory_id: str, data: str, metadata: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return await asyncio.to_thread(self.sync.update, memory_id, data, metadata)
 
     async def delete(self, memory_id: str) -> dict[str, str]:

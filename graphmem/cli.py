@@ -112,7 +112,9 @@ def cmd_relations(args: argparse.Namespace) -> int:
     for rel in m.relations(entity=args.entity, relationship=args.relationship,
                            include_invalid=args.include_invalid, **_scope(args)):  # fmt: skip
         closed = f"  [closed {rel['valid_to']}]" if rel["valid_to"] else ""
-        print(f"{rel['source']} {rel['relationship']} {rel['destination']}  (said by {rel['actor_id']}){closed}")
+        print(
+            f"{rel['source']} {rel['relationship']} {rel['destination']}  (said by {rel['actor_id']}){closed}"
+        )
     return 0
 
 

@@ -23,7 +23,18 @@ from graphmem.models import MemoryRecord
 
 OPERATORS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "contains", "icontains"})
 TOP_LEVEL_FIELDS = frozenset(
-    {"actor_id", "role", "created_at", "updated_at", "memory_type", "user_id", "agent_id", "run_id", "id", "hash"}
+    {
+        "actor_id",
+        "role",
+        "created_at",
+        "updated_at",
+        "memory_type",
+        "user_id",
+        "agent_id",
+        "run_id",
+        "id",
+        "hash",
+    }
 )
 #: Metadata keys become JSON paths (SQLite) or map keys (Neo4j): keep them to safe characters.
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")

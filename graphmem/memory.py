@@ -115,7 +115,12 @@ class Memory:
 
     # ---- scoping ---------------------------------------------------------------------------
     def _scope(
-        self, user_id: Any, agent_id: Any, run_id: Any, filters: dict[str, Any] | None = None, required: bool = True
+        self,
+        user_id: Any,
+        agent_id: Any,
+        run_id: Any,
+        filters: dict[str, Any] | None = None,
+        required: bool = True,
     ) -> tuple[Scope, dict[str, Any] | None]:
         """The call's scope; scope ids given only inside ``filters`` (mem0 2.x style) are lifted out."""
         if filters and isinstance(filters, dict) and not any((user_id, agent_id, run_id)):
@@ -165,7 +170,11 @@ class Memory:
             raise InvalidInputError("infer must be True or False")
         # The LLM path also takes image and PDF parts (it validates and converts them itself).
         llm_path = self._ctx.llm_add is not None and (infer or memory_type == "procedural_memory")
-        parsed = [] if llm_path and not _is_plain(messages) else check.normalise_messages(messages, self.config.limits)
+        parsed = (
+            []
+            if llm_path and not _is_plain(messages)
+            else check.normalise_messages(messages, self.config.limits)
+        )
         req = AddRequest(
             messages=parsed, scope=scope, metadata=check.check_metadata(metadata, self.config.limits),
             infer=infer, memory_type=check.check_memory_type(memory_type),
@@ -387,7 +396,9 @@ class Memory:
         from graphmem.collab import views
 
         scope, _ = self._scope(user_id, agent_id, run_id)
-        return views.memories_by_actor(self, scope, limit=check.check_limit(limit) if limit is not None else None)
+        return views.memories_by_actor(
+            self, scope, limit=check.check_limit(limit) if limit is not None else None
+        )
 
     def contributions(
         self, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
@@ -511,7 +522,9 @@ class Memory:
         from graphmem.context import build_context
 
         build_context({}, max_tokens, token_counter)  # reject a bad budget before searching
-        found = self.search(query, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit, filters=filters)
+        found = self.search(
+            query, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit, filters=filters
+        )
         return build_context(found, max_tokens, token_counter)
 
     # ---- the graph -------------------------------------------------------------------------
@@ -529,7 +542,12 @@ class Memory:
     ) -> list[dict[str, Any]]:
         """Relations in scope, optionally touching one entity or of one type; current ones unless
         ``include_invalid``; or those valid at ``as_of``."""
-        return [r.to_dict() for r in self._relations(user_id, agent_id, run_id, entity, relationship, include_invalid, as_of, limit)]
+        return [
+            r.to_dict()
+            for r in self._relations(
+                user_id, agent_id, run_id, entity, relationship, include_invalid, as_of, limit
+            )
+        ]
 
     def _relations(
         self, user_id: Any, agent_id: Any, run_id: Any, entity: Any, relationship: Any,
@@ -539,11 +557,18 @@ class Memory:
         types = None
         if relationship is not None:
             if not isinstance(relationship, str) or not RELATION_TYPE.match(relationship.upper()):
-                raise InvalidRelationTypeError(f"relationship {relationship!r} is not an UPPER_SNAKE relation type")
+                raise InvalidRelationTypeError(
+                    f"relationship {relationship!r} is not an UPPER_SNAKE relation type"
+                )
             types = [relationship.upper()]
         ids = None
         if entity is not None:
-            ids = [e.id for e in self.store.find_entities(scope, [entity_key(check.check_text(entity, "entity", self.config.limits))])]
+            ids = [
+                e.id
+                for e in self.store.find_entities(
+                    scope, [entity_key(check.check_text(entity, "entity", self.config.limits))]
+                )
+            ]
             if not ids:
                 return []
         when = check.check_timestamp(as_of)
@@ -553,7 +578,12 @@ class Memory:
         )  # fmt: skip
 
     def who_works_with(
-        self, entity: str, *, user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+        self,
+        entity: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """People linked to ``entity`` directly (WORKS_WITH) or through shared work (two hops:
         both WORKS_ON / RESPONSIBLE_FOR / MEMBER_OF the same thing), strongest first.
@@ -562,7 +592,9 @@ class Memory:
             ``[{"person": name, "direct": bool, "shared": [names of shared work items]}]``.
         """
         scope, _ = self._scope(user_id, agent_id, run_id)
-        me = self.store.find_entities(scope, [entity_key(check.check_text(entity, "entity", self.config.limits))])
+        me = self.store.find_entities(
+            scope, [entity_key(check.check_text(entity, "entity", self.config.limits))]
+        )
         if not me:
             return []
         my_ids = {e.id for e in me}
@@ -644,5 +676,6 @@ def _check_memory_id(memory_id: Any) -> None:
 
 def _is_plain(messages: Any) -> bool:
     items = messages if isinstance(messages, list) else [messages]
-    return all(isinstance(m, str) or (isinstance(m, dict) and isinstance(m.get("content"), str)) for m in items)
-
+    return all(
+        isinstance(m, str) or (isinstance(m, dict) and isinstance(m.get("content"), str)) for m in items
+    )

@@ -143,6 +143,8 @@ def test_bad_config_names_the_problem(cfg: dict[str, Any]) -> None:
 
 def test_unknown_key_is_named_and_password_never_echoed() -> None:
     with pytest.raises(ConfigError) as info:
-        Memory.from_config({"graph_store": {"provider": "neo4j", "config": {"password": "hunter2-secret", "urll": "x"}}})
+        Memory.from_config(
+            {"graph_store": {"provider": "neo4j", "config": {"password": "hunter2-secret", "urll": "x"}}}
+        )
     assert "urll" in str(info.value)
     assert "hunter2-secret" not in str(info.value)

@@ -12,7 +12,9 @@ from graphmem.cli import main
 
 
 @pytest.mark.slow
-def test_demo_runs_offline_and_shows_attributed_relations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_offline_and_shows_attributed_relations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["demo", "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for heading in ("Timeline", "Memories by actor", "Who works with whom", "Search: "):
@@ -26,13 +28,22 @@ def test_demo_runs_offline_and_shows_attributed_relations(tmp_path: Path, capsys
     assert again.count("I'll take the hero section copy.") == out.count("I'll take the hero section copy.")
 
 
-def test_add_search_relations_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_add_search_relations_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GRAPHMEM_HOME", str(tmp_path))
     from graphmem import Memory
 
     # the CLI builds its own Memory; use the hashing embedder to keep this test quick
-    monkeypatch.setattr("graphmem.cli._memory", lambda path: Memory.from_config(
-        {"graph_store": {"provider": "embedded", "config": {"path": str(tmp_path)}}, "embedder": {"provider": "hashing"}}))
+    monkeypatch.setattr(
+        "graphmem.cli._memory",
+        lambda path: Memory.from_config(
+            {
+                "graph_store": {"provider": "embedded", "config": {"path": str(tmp_path)}},
+                "embedder": {"provider": "hashing"},
+            }
+        ),
+    )
     assert main(["add", "I work at Acme.", "--name", "Carol", "--run-id", "t"]) == 0
     assert '"actor_id": "Carol"' in capsys.readouterr().out
     assert main(["search", "where does Carol work?", "--run-id", "t"]) == 0
@@ -47,5 +58,7 @@ def test_errors_are_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_
 
 
 def test_console_script_is_installed() -> None:
-    done = subprocess.run([str(Path(sys.executable).with_name("graphmem")), "--help"], capture_output=True, text=True)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("graphmem")), "--help"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and "demo" in done.stdout

@@ -27,14 +27,19 @@ def test_mem0_style_dict_is_accepted(tmp_path: Path) -> None:
 def test_store_location_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAPHMEM_HOME", str(tmp_path / "env"))
     assert MemoryConfig().store_path() == tmp_path / "env"
-    assert MemoryConfig.from_dict({"history_db_path": str(tmp_path / "h" / "history.db")}).store_path() == tmp_path / "h"
+    assert (
+        MemoryConfig.from_dict({"history_db_path": str(tmp_path / "h" / "history.db")}).store_path()
+        == tmp_path / "h"
+    )
     explicit = {"graph_store": {"provider": "embedded", "config": {"path": str(tmp_path / "x")}}}
     assert MemoryConfig.from_dict(explicit).store_path() == tmp_path / "x"
     monkeypatch.delenv("GRAPHMEM_HOME")
     assert MemoryConfig().store_path() == Path("~/.graphmem").expanduser()
 
 
-def test_environment_is_read_at_construction_not_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_is_read_at_construction_not_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GRAPHMEM_HOME", str(tmp_path / "one"))
     m1 = Memory(embedder=HashingEmbedder())
     m1.add("first", user_id="u")
@@ -56,7 +61,9 @@ def test_search_signals_can_be_switched_off(tmp_path: Path) -> None:
 
 
 def test_neo4j_password_is_secret() -> None:
-    cfg = MemoryConfig.from_dict({"graph_store": {"provider": "neo4j", "config": {"url": "bolt://h:1", "password": "s3cr3t-pw"}}})
+    cfg = MemoryConfig.from_dict(
+        {"graph_store": {"provider": "neo4j", "config": {"url": "bolt://h:1", "password": "s3cr3t-pw"}}}
+    )
     assert "s3cr3t-pw" not in repr(cfg) and "s3cr3t-pw" not in str(cfg.model_dump())
 
 

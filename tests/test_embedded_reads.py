@@ -111,7 +111,13 @@ ACTOR_FILTERS: list[Filter] = [
     Cond("actor_id", "eq", "Nobody"),
     Cond("actor_id", "in", ["Ann", 1]),  # not all strings: the general path
     And((Cond("actor_id", "in", ["Ben", "Dee"]), Cond("role", "eq", "user"))),
-    And((Cond("role", "eq", "assistant"), Cond("actor_id", "eq", "Ann"), Cond("actor_id", "in", ["Ann", "Ben"]))),
+    And(
+        (
+            Cond("role", "eq", "assistant"),
+            Cond("actor_id", "eq", "Ann"),
+            Cond("actor_id", "in", ["Ann", "Ben"]),
+        )
+    ),
     And((Cond("created_at", "gte", at(20)), Cond("actor_id", "eq", "Cy"))),
     And((Cond("actor_id", "eq", "Dee"), Not(Cond("actor_id", "eq", "Dee")))),
     Or((Cond("actor_id", "eq", "Ann"), Cond("role", "eq", "assistant"))),
@@ -171,7 +177,12 @@ def test_memories_mentioning_a_hub_matches_the_reference(corpus: Corpus, tmp_pat
     asks = [hubs[:1], hubs[:3], [hubs[2], hubs[0], hubs[2]], hubs[10:14], ["no-such-entity", hubs[1]], []]
     for state in states(corpus, tmp_path / "store"):
         for scope in READ_SCOPES:
-            for f in (None, Cond("actor_id", "eq", "Ann"), Cond("created_at", "gte", at(25)), Not(Cond("role", "eq", "user"))):
+            for f in (
+                None,
+                Cond("actor_id", "eq", "Ann"),
+                Cond("created_at", "gte", at(25)),
+                Not(Cond("role", "eq", "user")),
+            ):
                 for ids in asks:
                     want = reference_mentioning(corpus, scope, f, ids)
                     for k in (0, 1, 40, 10**6):

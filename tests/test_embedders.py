@@ -85,7 +85,9 @@ def test_kernel_tokeniser_matches_the_hugging_face_tokeniser() -> None:
     assert fast is not None and fast.backend is not None
     texts = ["Bob", "", "Caroline's 🎉 café, naïve — 東京", "long " * 400, "Alice works with Bob."]
     ids, mask = fast.tokenize(texts)
-    want = fast.tokenizer(texts, padding=True, truncation=True, max_length=fast.max_length, return_tensors="pt")
+    want = fast.tokenizer(
+        texts, padding=True, truncation=True, max_length=fast.max_length, return_tensors="pt"
+    )
     assert ids.shape[1] == fast.max_length  # the long text was truncated, the rest padded to it
     assert ids.equal(want["input_ids"]) and mask.equal(want["attention_mask"])
 
@@ -209,7 +211,11 @@ def test_background_indexing_reports_a_bad_vector_and_indexes_the_rest(tmp_path:
         m.search("fine", user_id="u")
     vectors = m.store.vectors("memory", [r["id"] for r in added])
     assert sorted(vectors) == sorted(r["id"] for r in added if "poison" not in r["memory"])
-    assert [r["memory"] for r in m.get_all(user_id="u")["results"]] == ["fine again", "poison pill", "more fine text"]
+    assert [r["memory"] for r in m.get_all(user_id="u")["results"]] == [
+        "fine again",
+        "poison pill",
+        "more fine text",
+    ]
     assert m.search("fine", user_id="u")["results"]  # reported once; searching goes on
 
 

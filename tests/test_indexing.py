@@ -53,7 +53,9 @@ def test_add_returns_before_its_vectors_and_search_waits_for_them(store: Store) 
     assert [r["id"] for r in m.get_all(run_id="r")["results"]] == [mid]
     assert vector_ids(store, Scope(run_id="r")) == set()  # ... its vector is not
     assert (mid, "Bob: I work with Alice on the launch.") in store.missing_vectors("memory", 10)
-    assert {rid for rid, _ in store.missing_vectors("relation", 10)} == {r["id"] for r in added["relations"]["added"]}
+    assert {rid for rid, _ in store.missing_vectors("relation", 10)} == {
+        r["id"] for r in added["relations"]["added"]
+    }
 
     threading.Timer(0.2, emb.gate.set).start()
     found = m.search("who does Bob work with?", run_id="r")["results"]
@@ -109,8 +111,12 @@ def test_a_large_add_on_a_server_store_embeds_its_messages_while_reading(store: 
     assert store.relations(Scope(run_id="big"))  # the graph was written beside them
 
 
-def test_background_and_inline_store_the_same_vectors(store: Store, hashing_embedder: HashingEmbedder) -> None:
-    msgs = [{"role": "user", "name": "Dana", "content": f"I reviewed the design doc, part {i}."} for i in range(5)]
+def test_background_and_inline_store_the_same_vectors(
+    store: Store, hashing_embedder: HashingEmbedder
+) -> None:
+    msgs = [
+        {"role": "user", "name": "Dana", "content": f"I reviewed the design doc, part {i}."} for i in range(5)
+    ]
     back = Memory(store=store, embedder=hashing_embedder)
     inline = Memory({"indexing": "inline"}, store=store, embedder=hashing_embedder)
     a = [r["id"] for r in back.add(msgs, run_id="a", infer=False)["results"]]

@@ -32,7 +32,9 @@ def llm_memory(stub: OpenAIStub, store: Store, **extra: Any) -> Memory:
     return Memory(cfg, store=store, embedder=HashingEmbedder())
 
 
-def extraction(facts: list[tuple[str, str, list[int]]], relations: list[tuple[str, str, str, str, int]]) -> dict:
+def extraction(
+    facts: list[tuple[str, str, list[int]]], relations: list[tuple[str, str, str, str, int]]
+) -> dict:
     return {
         "facts": [{"text": t, "actor": a, "turns": turns} for t, a, turns in facts],
         "entities": [],
@@ -95,13 +97,17 @@ def test_multi_speaker_facts_and_relations_keep_their_speakers(openai_stub: Open
     assert "Alice" in sent and "Bob" in sent and "Carol" in sent  # speaker names reach the model
 
 
-def test_update_and_delete_decisions_with_history_and_closed_relations(openai_stub: OpenAIStub, store: Store) -> None:
+def test_update_and_delete_decisions_with_history_and_closed_relations(
+    openai_stub: OpenAIStub, store: Store
+) -> None:
     m = llm_memory(openai_stub, store)
     openai_stub.reply_json(extraction(
         [("Carol works at Acme", "Carol", [0]), ("Carol likes green tea", "Carol", [0])],
         [("Carol", "WORKS_AT", "Acme", "Carol", 0)],
     ))  # fmt: skip
-    first = m.add([{"role": "user", "name": "Carol", "content": "I work at Acme and I like green tea."}], run_id="r")
+    first = m.add(
+        [{"role": "user", "name": "Carol", "content": "I work at Acme and I like green tea."}], run_id="r"
+    )
     acme_id, tea_id = (r["id"] for r in first["results"])
 
     openai_stub.reply_json(extraction(
@@ -137,7 +143,9 @@ def test_malformed_json_beyond_repair_writes_nothing(openai_stub: OpenAIStub, st
     assert 1 < len(openai_stub.chat_requests) <= 4  # bounded retries
 
 
-def test_server_errors_are_retried_then_reported_with_nothing_written(openai_stub: OpenAIStub, store: Store) -> None:
+def test_server_errors_are_retried_then_reported_with_nothing_written(
+    openai_stub: OpenAIStub, store: Store
+) -> None:
     m = llm_memory(openai_stub, store)
     for _ in range(3):
         openai_stub.reply_error(500, "upstream exploded")
@@ -149,8 +157,19 @@ def test_server_errors_are_retried_then_reported_with_nothing_written(openai_stu
 
 
 def test_unreachable_llm_is_an_error_never_a_silent_fallback(store: Store) -> None:
-    cfg = MemoryConfig.from_dict({"llm": {"provider": "openai", "config": {
-        "model": "gpt-4o-mini", "api_key": "sk-x", "base_url": "http://127.0.0.1:9/v1", "max_retries": 0}}})
+    cfg = MemoryConfig.from_dict(
+        {
+            "llm": {
+                "provider": "openai",
+                "config": {
+                    "model": "gpt-4o-mini",
+                    "api_key": "sk-x",
+                    "base_url": "http://127.0.0.1:9/v1",
+                    "max_retries": 0,
+                },
+            }
+        }
+    )
     m = Memory(cfg, store=store, embedder=HashingEmbedder())
     with pytest.raises(LLMUnavailableError) as info:
         m.add("I work at Acme.", user_id="u")
@@ -173,7 +192,9 @@ def test_custom_prompts_reach_the_model(openai_stub: OpenAIStub, store: Store) -
     assert "ONLY EXTRACT FOOD PREFERENCES." in openai_stub.chat_requests[0].body["messages"][0]["content"]
     openai_stub.reply_json(extraction([("Carol loves tea", "Carol", [0])], []))
     openai_stub.enqueue("chat", decide_by_text({"Carol loves tea": ("UPDATE", "Carol likes tea")}))
-    m.add([{"role": "user", "name": "Carol", "content": "I love tea."}], run_id="r", prompt="PER CALL PROMPT.")
+    m.add(
+        [{"role": "user", "name": "Carol", "content": "I love tea."}], run_id="r", prompt="PER CALL PROMPT."
+    )
     reqs = openai_stub.chat_requests
     assert "PER CALL PROMPT." in reqs[1].body["messages"][0]["content"]
     assert "PREFER UPDATES OVER ADDS." in reqs[2].body["messages"][0]["content"]
@@ -194,9 +215,21 @@ def test_procedural_memory_summarises_an_agents_run(openai_stub: OpenAIStub, sto
 def test_image_input_is_described_by_a_vision_model(openai_stub: OpenAIStub, store: Store) -> None:
     m = llm_memory(openai_stub, store)
     openai_stub.reply_text("A whiteboard sketch of the landing page hero section.")
-    openai_stub.reply_json(extraction([("Alice shared a whiteboard sketch of the hero section", "Alice", [0])], []))
-    out = m.add([{"role": "user", "name": "Alice", "content": [
-        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}], run_id="r")
+    openai_stub.reply_json(
+        extraction([("Alice shared a whiteboard sketch of the hero section", "Alice", [0])], [])
+    )
+    out = m.add(
+        [
+            {
+                "role": "user",
+                "name": "Alice",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+                ],
+            }
+        ],
+        run_id="r",
+    )
     assert out["results"][0]["memory"] == "Alice shared a whiteboard sketch of the hero section"
     first = openai_stub.chat_requests[0].body["messages"]
     assert any(isinstance(msg["content"], list) for msg in first)  # the image went to the model
@@ -204,8 +237,19 @@ def test_image_input_is_described_by_a_vision_model(openai_stub: OpenAIStub, sto
 
 
 def test_image_to_a_model_without_vision_is_refused(openai_stub: OpenAIStub, store: Store) -> None:
-    cfg = MemoryConfig.from_dict({"llm": {"provider": "openai", "config": {
-        "model": "llama3", "api_key": "k", "base_url": openai_stub.base_url, "vision": False}}})
+    cfg = MemoryConfig.from_dict(
+        {
+            "llm": {
+                "provider": "openai",
+                "config": {
+                    "model": "llama3",
+                    "api_key": "k",
+                    "base_url": openai_stub.base_url,
+                    "vision": False,
+                },
+            }
+        }
+    )
     m = Memory(cfg, store=store, embedder=HashingEmbedder())
     with pytest.raises(InvalidInputError, match="vision"):
         m.add([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}}]}],
@@ -236,7 +280,10 @@ def test_pdf_text_is_extracted_locally(openai_stub: OpenAIStub, store: Store, tm
     _tiny_pdf(pdf, "Launch date is March 3")
     m = llm_memory(openai_stub, store)
     openai_stub.reply_json(extraction([("The launch date is March 3", "Dana", [0])], []))
-    m.add([{"role": "user", "name": "Dana", "content": {"type": "pdf_url", "pdf_url": {"url": str(pdf)}}}], run_id="r")
+    m.add(
+        [{"role": "user", "name": "Dana", "content": {"type": "pdf_url", "pdf_url": {"url": str(pdf)}}}],
+        run_id="r",
+    )
     sent = openai_stub.chat_requests[0].body["messages"][-1]["content"]
     assert "Launch date is March 3" in sent  # read locally, sent as text
     assert m.get_all(run_id="r")["results"][0]["memory"] == "The launch date is March 3"
@@ -257,7 +304,11 @@ def test_openai_embeddings_end_to_end_and_dimension_check(openai_stub: OpenAIStu
 
 def test_ask_answers_with_attribution_and_stores_the_answer(openai_stub: OpenAIStub, store: Store) -> None:
     m = llm_memory(openai_stub, store)
-    m.add([{"role": "user", "name": "Bob", "content": "I'll take the hero section copy."}], run_id="lp", infer=False)
+    m.add(
+        [{"role": "user", "name": "Bob", "content": "I'll take the hero section copy."}],
+        run_id="lp",
+        infer=False,
+    )
     openai_stub.reply_text("Bob said he will take the hero section copy.")
     out = m.ask("Who is writing the hero copy?", run_id="lp", answer_name="helper-bot")
     assert out["answer"] == "Bob said he will take the hero section copy."
@@ -286,7 +337,9 @@ def test_rate_limits_are_retried_with_retry_after_then_reported_with_nothing_wri
     assert m.get_all(run_id="limited") == {"results": [], "relations": []}
 
 
-def test_timeouts_are_retried_then_reported_with_nothing_written(openai_stub: OpenAIStub, store: Store) -> None:
+def test_timeouts_are_retried_then_reported_with_nothing_written(
+    openai_stub: OpenAIStub, store: Store
+) -> None:
     cfg = MemoryConfig.from_dict({"llm": {"provider": "openai", "config": {
         "model": "gpt-4o-mini", "api_key": "k", "base_url": openai_stub.base_url, "timeout": 0.2,
         "max_retries": 1, "backoff": 0.01}}})  # fmt: skip

@@ -69,7 +69,8 @@ def test_add_accepts_a_string_and_a_dict(memory: Memory) -> None:
 
 def test_system_messages_are_not_stored(memory: Memory) -> None:
     out = memory.add(
-        [{"role": "system", "content": "You are helpful."}, {"role": "user", "content": "Hi there"}], user_id="u"
+        [{"role": "system", "content": "You are helpful."}, {"role": "user", "content": "Hi there"}],
+        user_id="u",
     )
     assert [r["memory"] for r in out["results"]] == ["Hi there"]
     assert len(memory.get_all(user_id="u")["results"]) == 1
@@ -83,7 +84,9 @@ def test_timestamp_sets_created_at(memory: Memory) -> None:
 
 
 def test_metadata_and_memory_type_are_stored(memory: Memory) -> None:
-    out = memory.add("Ship it on Friday.", agent_id="a", metadata={"topic": "release", "n": 3}, memory_type="fact")
+    out = memory.add(
+        "Ship it on Friday.", agent_id="a", metadata={"topic": "release", "n": 3}, memory_type="fact"
+    )
     got = memory.get(out["results"][0]["id"])
     assert got["metadata"] == {"topic": "release", "n": 3}
     assert got["memory_type"] == "fact"
@@ -156,7 +159,8 @@ def test_filters_in_get_all_and_search(filtered: Memory, filters: dict, expected
 
 
 @pytest.mark.parametrize(
-    "bad", [{"kind": {"like": "x"}}, {"AND": "x"}, {"bad key!": 1}, {"priority": {"in": 3}}, {"p": {"gt": [1]}}]
+    "bad",
+    [{"kind": {"like": "x"}}, {"AND": "x"}, {"bad key!": 1}, {"priority": {"in": 3}}, {"p": {"gt": [1]}}],
 )
 def test_bad_filters_are_rejected(filtered: Memory, bad: dict) -> None:
     with pytest.raises(InvalidFilterError):
@@ -262,7 +266,9 @@ def test_functional_fact_closes_the_previous_one(memory: Memory) -> None:
     paris = next(r for r in every if r["destination"] == "Paris")
     berlin = next(r for r in every if r["destination"] == "Berlin")
     assert paris["valid_to"] == berlin["valid_from"] and paris["invalidated_by"] == berlin["id"]
-    assert triples(memory.relations(user_id="u1", as_of="2024-03-01T00:00:00Z")) >= {("u1", "LIVES_IN", "Paris")}
+    assert triples(memory.relations(user_id="u1", as_of="2024-03-01T00:00:00Z")) >= {
+        ("u1", "LIVES_IN", "Paris")
+    }
     assert ("u1", "LIVES_IN", "Berlin") not in triples(memory.relations(user_id="u1", as_of="2024-03-01"))
 
 
@@ -287,7 +293,9 @@ def test_relations_by_entity_and_type(memory: Memory) -> None:
     bob = triples(memory.relations(run_id="lp", entity="Bob"))
     assert ("Bob", "WORKS_ON", "new landing page") in bob
     assert all("Bob" in (s, d) for s, _, d in bob)
-    assert triples(memory.relations(run_id="lp", relationship="HAS_ROLE")) == {("Carol", "HAS_ROLE", "product designer")}
+    assert triples(memory.relations(run_id="lp", relationship="HAS_ROLE")) == {
+        ("Carol", "HAS_ROLE", "product designer")
+    }
     assert memory.relations(run_id="lp", entity="Nobody") == []
     with pytest.raises(InvalidRelationTypeError):
         memory.relations(run_id="lp", relationship="WORKS_AT) DETACH DELETE n //")

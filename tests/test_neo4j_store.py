@@ -103,7 +103,13 @@ def plan_operators(store: Any, name: str, **kwargs: Any) -> list[str]:
 
 
 def _query_params(scope: Scope, **extra: Any) -> dict[str, Any]:
-    return {**params.scope_params(scope), "filter": [], "vector": [0.1] * 384, "vectors": [[0.1] * 384], **extra}
+    return {
+        **params.scope_params(scope),
+        "filter": [],
+        "vector": [0.1] * 384,
+        "vectors": [[0.1] * 384],
+        **extra,
+    }
 
 
 @pytest.mark.parametrize(
@@ -127,11 +133,15 @@ def test_the_graph_read_starts_from_the_named_entities(neo4j_store: Any) -> None
     """Both halves of ``entities_around`` seek the entities by id; neither scans a label."""
     neo4j_store.ensure_schema(384)
     ops = plan_operators(
-        neo4j_store, "entities_around", **_query_params(Scope(user_id="u"), entity_ids=["a"], hops=2, limit=5, k=5)
+        neo4j_store,
+        "entities_around",
+        **_query_params(Scope(user_id="u"), entity_ids=["a"], hops=2, limit=5, k=5),
     )
     seeks = [op for op in ops if "IndexSeek" in op and "Entity(id)" in op]
     assert len(seeks) >= 2, ops
-    assert not any("LabelScan" in op or "AllNodesScan" in op or "RelationshipTypeScan" in op for op in ops), ops
+    assert not any("LabelScan" in op or "AllNodesScan" in op or "RelationshipTypeScan" in op for op in ops), (
+        ops
+    )
 
 
 @pytest.mark.parametrize(
@@ -318,7 +328,9 @@ def test_actor_filtered_search_agrees_on_every_path(neo4j_server: Any) -> None:
     auto.ensure_schema(384)
     try:
         actors = ["ann", "bo", "cy", "di", "ed", "flo", "gus"]
-        mems = [memory(f"note {i} on subject {i % 11}", user_id="u", actor_id=actors[i % 7]) for i in range(700)]
+        mems = [
+            memory(f"note {i} on subject {i % 11}", user_id="u", actor_id=actors[i % 7]) for i in range(700)
+        ]
         mems += [memory(f"note {i} on subject {i % 11}", user_id="u", actor_id="zoe") for i in range(300)]
         mems += [memory(f"note {i} on subject 4", user_id="other", actor_id="ann") for i in range(20)]
         auto.apply(WriteBatch(memories_add=mems))
@@ -336,10 +348,14 @@ def test_actor_filtered_search_agrees_on_every_path(neo4j_server: Any) -> None:
             f = parse_filters(raw)
             ran.clear()
             results = [s.vector_memories(Scope(user_id="u"), f, vec, 10) for s in (auto, exact, approx)]
-            assert "memories_vector_actors" in ran and ("memories_vector_index" in ran) == (path == "index"), ran
+            assert "memories_vector_actors" in ran and ("memories_vector_index" in ran) == (
+                path == "index"
+            ), ran
             # the actor index path is exact; the other is the approximate index's, as before
             if path == "actors":
-                assert [(m.id, round(s, 6)) for m, s in results[0]] == [(m.id, round(s, 6)) for m, s in results[1]]
+                assert [(m.id, round(s, 6)) for m, s in results[0]] == [
+                    (m.id, round(s, 6)) for m, s in results[1]
+                ]
             scores = [s for _, s in results[0]]
             assert scores == sorted(scores, reverse=True)
             assert all(matches(f, m) and m.user_id == "u" for m, _ in results[0])
@@ -667,8 +683,12 @@ def test_a_killed_python_process_leaves_no_server_behind(tmp_path: Path) -> None
         "print(s.pid, s.home, flush=True)\n"
         "time.sleep(600)\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
-                                                                     os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH")])
+        ),
+    )
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True)
     try:
         pid_text, home = owner.stdout.readline().split(maxsplit=1)  # type: ignore[union-attr]

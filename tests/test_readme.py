@@ -12,7 +12,9 @@ BLOCK = re.compile(r"(<!--[^>]*-->\s*)?```python\n(.*?)```", re.S)
 
 
 def python_blocks() -> list[tuple[bool, str]]:
-    return [(bool(m.group(1) and "not run" in m.group(1)), m.group(2)) for m in BLOCK.finditer(README.read_text())]
+    return [
+        (bool(m.group(1) and "not run" in m.group(1)), m.group(2)) for m in BLOCK.finditer(README.read_text())
+    ]
 
 
 def test_readme_has_the_five_line_example_first() -> None:

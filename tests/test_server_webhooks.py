@@ -216,7 +216,9 @@ def test_webhooks_to_private_addresses_are_refused_by_default(embedded_store: St
     hooks = Webhooks(embedded_store)
     with pytest.raises(InvalidInputError, match="private-network address"):
         hooks.create(PROJECT, url, "internal", ["memory.created"], created_by="Alice")
-    public = hooks.create(PROJECT, "http://93.184.215.14/hook", "public", ["memory.created"], created_by="Alice")
+    public = hooks.create(
+        PROJECT, "http://93.184.215.14/hook", "public", ["memory.created"], created_by="Alice"
+    )
     with pytest.raises(InvalidInputError, match="private-network address"):
         hooks.update(public["id"], url=url)
     assert hooks.get(public["id"])["url"] == "http://93.184.215.14/hook"  # nothing half-written

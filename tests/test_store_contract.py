@@ -893,7 +893,6 @@ def test_mentions_and_memories_mentioning(st: Store) -> None:
     assert st.memories_mentioning(ALICE, None, [], 10) == []
 
 
-
 def test_around_entities_answers_as_expand_and_memories_mentioning(st: Store) -> None:
     """The search's one graph read gives what its two parts give alone, limits and filters included."""
     a, b, c = entity("Ann", ALICE), entity("Ben", ALICE), entity("Cy", ALICE)
@@ -1169,7 +1168,9 @@ def test_documents_are_upserted_read_and_deleted_atomically(st: Store) -> None:
                                      ("key", "k1", {"hash": "x", "principal": "alice"})]))  # fmt: skip
     assert store.get_docs("role") == {"p1/alice": {"role": "admin"}, "p1/bob": {"role": "viewer"}}
     assert store.get_docs("role", ["p1/bob", "missing"]) == {"p1/bob": {"role": "viewer"}}
-    store.apply(WriteBatch(docs_put=[("role", "p1/bob", {"role": "member"})], docs_delete=[("role", "p1/alice")]))
+    store.apply(
+        WriteBatch(docs_put=[("role", "p1/bob", {"role": "member"})], docs_delete=[("role", "p1/alice")])
+    )
     assert store.get_docs("role") == {"p1/bob": {"role": "member"}}
     assert store.get_docs("key") == {"k1": {"hash": "x", "principal": "alice"}}
     # a failing batch writes none of its documents

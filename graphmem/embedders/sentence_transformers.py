@@ -269,7 +269,9 @@ class _FastPath:
             # its output on every call: a few milliseconds, most of a short text's tokenising.
             self.backend = copy.deepcopy(self.tokenizer.backend_tokenizer)
             self.backend.enable_truncation(self.max_length)
-            self.backend.enable_padding(pad_id=self.tokenizer.pad_token_id, pad_token=self.tokenizer.pad_token)
+            self.backend.enable_padding(
+                pad_id=self.tokenizer.pad_token_id, pad_token=self.tokenizer.pad_token
+            )
 
     @staticmethod
     def build(st: Any, dtype: str) -> _FastPath | None:
@@ -299,7 +301,9 @@ class _FastPath:
         return ids, mask
 
     def _hf_tokenize(self, texts: list[str]) -> Any:
-        return self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+        return self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
 
     def _pooled(self, texts: list[str]) -> Any:
         import torch

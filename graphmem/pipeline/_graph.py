@@ -104,7 +104,11 @@ def plan_graph(
         for k in [ent.key, *(entity_key(a) for a in ent.aliases)]:
             if k in wanted and k not in plan.entities:
                 plan.entities[k] = ent
-    longer = {k: _word_suffixes(k) for k in wanted if k not in plan.entities and wanted[k][1] not in _NO_VECTOR_MERGE}
+    longer = {
+        k: _word_suffixes(k)
+        for k in wanted
+        if k not in plan.entities and wanted[k][1] not in _NO_VECTOR_MERGE
+    }
     if any(longer.values()):
         found = store.find_entities(scope, [x for xs in longer.values() for x in xs], exact=True)
         for k, suffixes in longer.items():
@@ -116,13 +120,17 @@ def plan_graph(
 
     # 2. embeddings of unresolved names and of every fact, in one batch
     unresolved = [k for k in wanted if k not in plan.entities]
-    facts = list(dict.fromkeys(r.fact or _default_fact(r) for r in extraction.relations)) if embed_facts else []
+    facts = (
+        list(dict.fromkeys(r.fact or _default_fact(r) for r in extraction.relations)) if embed_facts else []
+    )
     texts = [*also_embed, *(wanted[k][0] for k in unresolved), *facts]
     vectors = embed(texts) if texts else None
     n = len(also_embed)
     plan.also_vectors = vectors[:n] if vectors is not None and n else None
     name_vec = {k: vectors[n + i] for i, k in enumerate(unresolved)} if vectors is not None else {}
-    fact_vec = {f: vectors[n + len(unresolved) + i] for i, f in enumerate(facts)} if vectors is not None else {}
+    fact_vec = (
+        {f: vectors[n + len(unresolved) + i] for i, f in enumerate(facts)} if vectors is not None else {}
+    )
 
     # 3. similar names of the same kind become aliases; the rest are new entities. A name that is
     #    a word-suffix of another ("landing page" / "new landing page") needs less similarity.
@@ -247,7 +255,9 @@ def _reconcile(
         current.append(new)
 
 
-def merge_plan(batch: WriteBatch, plan: GraphPlan, turn_memory_ids: dict[int, list[str]], extraction: Extraction) -> None:
+def merge_plan(
+    batch: WriteBatch, plan: GraphPlan, turn_memory_ids: dict[int, list[str]], extraction: Extraction
+) -> None:
     """Add a plan's entities, mentions and relations to a batch."""
     batch.entities_upsert.extend({e.id: e for e in plan.entities.values()}.values())
     batch.relations_add.extend(plan.added)
@@ -257,7 +267,9 @@ def merge_plan(batch: WriteBatch, plan: GraphPlan, turn_memory_ids: dict[int, li
     for mentioned in extraction.entities:
         by_turn.setdefault(mentioned.turn_index, set()).add(entity_key(mentioned.name))
     for rel in extraction.relations:
-        by_turn.setdefault(rel.turn_index, set()).update({entity_key(rel.source), entity_key(rel.destination)})
+        by_turn.setdefault(rel.turn_index, set()).update(
+            {entity_key(rel.source), entity_key(rel.destination)}
+        )
     for turn, keys in by_turn.items():
         for mid in turn_memory_ids.get(turn, []):
             for k in keys:

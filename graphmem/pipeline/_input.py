@@ -107,7 +107,9 @@ def normalise_messages(messages: Any, limits: LimitsConfig) -> list[Message]:
             if not isinstance(name, str) or not name.strip():
                 raise InvalidInputError(f"message {i} name must be a non-empty string")
             if len(name) > limits.max_id_chars:
-                raise ContentTooLargeError(f"message {i} name is longer than {limits.max_id_chars} characters")
+                raise ContentTooLargeError(
+                    f"message {i} name is longer than {limits.max_id_chars} characters"
+                )
             _check_text_encodable(name, f"message {i} name")
         out.append(Message(role=role, content=content, name=name))
     return out
@@ -119,7 +121,9 @@ def check_text(text: Any, what: str, limits: LimitsConfig) -> str:
     if not text.strip():
         raise EmptyContentError(f"{what} is empty")
     if len(text) > limits.max_message_chars:
-        raise ContentTooLargeError(f"{what} has {len(text)} characters; the limit is {limits.max_message_chars}")
+        raise ContentTooLargeError(
+            f"{what} has {len(text)} characters; the limit is {limits.max_message_chars}"
+        )
     _check_text_encodable(text, what)
     return text
 

@@ -97,7 +97,11 @@ def build_turns(req: AddRequest) -> list[Turn]:
 
 def extraction_context(store: Store, scope: Scope, turns: Sequence[Turn]) -> ExtractionContext:
     known = store.list_entities(scope, limit=500)
-    actors = list(dict.fromkeys([t.actor_id for t in turns if t.actor_id] + [e.name for e in known if e.type == "PERSON"]))
+    actors = list(
+        dict.fromkeys(
+            [t.actor_id for t in turns if t.actor_id] + [e.name for e in known if e.type == "PERSON"]
+        )
+    )
     return ExtractionContext(
         default_actor=default_actor(scope), actors=actors, known_entities=[(e.name, e.type) for e in known]
     )
@@ -132,7 +136,9 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
         # The store's reads below wait on a server: embed the messages meanwhile. (On a local
         # store those reads are this process's own work, and the two would share its cores.)
         early = shared_pool().submit(embed_texts, ctx.embedder, texts)
-    extraction = ctx.extractor.extract(kept, extraction_context(ctx.store, req.scope, kept)) if kept else Extraction()
+    extraction = (
+        ctx.extractor.extract(kept, extraction_context(ctx.store, req.scope, kept)) if kept else Extraction()
+    )
     plan = plan_graph(
         ctx.store, req.scope, extraction, turn_memory_ids=turn_memory_ids,
         turn_times={t.index: t.created_at for t in kept},
@@ -169,7 +175,9 @@ def run_add(ctx: AddContext, req: AddRequest) -> dict[str, Any]:
     }
 
 
-def run_update(ctx: AddContext, memory: MemoryRecord, text: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
+def run_update(
+    ctx: AddContext, memory: MemoryRecord, text: str, metadata: dict[str, Any] | None
+) -> dict[str, Any]:
     """Replace a memory's text: re-embed, re-extract its relations, record an UPDATE event."""
     from graphmem.pipeline._graph import detach_memories
 
@@ -216,7 +224,11 @@ def run_delete(ctx: AddContext, memory: MemoryRecord) -> None:
     dead_rels = {r.id for r in deleted_rels}
     for eid in set(mentioned) | {e for r in deleted_rels for e in (r.source_id, r.target_id)}:
         others = [m for m, _ in ctx.store.memories_mentioning(Scope(), None, [eid], 2) if m.id != memory.id]
-        rels = [r for r in ctx.store.relations(Scope(), entity_ids=[eid], include_invalid=True) if r.id not in dead_rels]
+        rels = [
+            r
+            for r in ctx.store.relations(Scope(), entity_ids=[eid], include_invalid=True)
+            if r.id not in dead_rels
+        ]
         if not others and not rels:
             batch.entities_delete.append(eid)
     batch.history.append(

@@ -115,7 +115,9 @@ class Indexer:
             self._retry_now = True
             self._cond.notify_all()
             self._cond.wait_for(
-                lambda: (not self._queue and not self._busy and not self._recover) or self._failures > failures
+                lambda: (
+                    (not self._queue and not self._busy and not self._recover) or self._failures > failures
+                )
             )
             lost, self._lost = self._lost, None
             unavailable = self._unavailable if self._failures > failures else None
@@ -142,7 +144,9 @@ class Indexer:
         jobs: list[Job] = []
         try:
             for kind in ("memory", "relation"):
-                jobs += [Job(kind, rid, text) for rid, text in self.store.missing_vectors(kind, _RECOVER_CHUNK)]
+                jobs += [
+                    Job(kind, rid, text) for rid, text in self.store.missing_vectors(kind, _RECOVER_CHUNK)
+                ]
         except StoreUnavailableError as e:
             log.warning("not indexing records left without vectors: %s", e)
         except Exception:
@@ -211,7 +215,9 @@ class Indexer:
         """
         embed = self.embedder.embed
         try:
-            pairs = list(zip(jobs, to_matrix(embed([j.text for j in jobs]), len(jobs), self.embedder.dim), strict=True))
+            pairs = list(
+                zip(jobs, to_matrix(embed([j.text for j in jobs]), len(jobs), self.embedder.dim), strict=True)
+            )
             failure: Exception | None = None
         except Exception as e:
             if len(jobs) == 1:

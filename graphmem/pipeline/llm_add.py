@@ -59,7 +59,9 @@ def make_llm_add(config: MemoryConfig, llm: LLM) -> LLMAdd:
         facts = extraction.facts
         vectors = embed_texts(ctx.embedder, [index_text(f.text, f.actor_id) for f in facts])
         similar = {i: ctx.store.vector_memories(req.scope, None, vectors[i], 5) for i in range(len(facts))}
-        decisions, spent = decide_updates(llm, facts, similar, custom_prompt=config.custom_update_memory_prompt)
+        decisions, spent = decide_updates(
+            llm, facts, similar, custom_prompt=config.custom_update_memory_prompt
+        )
         usage.add(spent)
 
         batch = WriteBatch()
@@ -74,7 +76,11 @@ def make_llm_add(config: MemoryConfig, llm: LLM) -> LLMAdd:
             first = fact.turn_indexes[0] if fact.turn_indexes else (turns[0].index if turns else 0)
             if d.event == "ADD":
                 same = d.text == fact.text and d.actor_id == fact.actor_id
-                vec = vectors[d.fact_index] if same else embed_texts(ctx.embedder, [index_text(d.text, d.actor_id)])[0]
+                vec = (
+                    vectors[d.fact_index]
+                    if same
+                    else embed_texts(ctx.embedder, [index_text(d.text, d.actor_id)])[0]
+                )
                 rec = MemoryRecord(
                     id=new_id(), memory=d.text, hash=text_hash(d.text), user_id=req.scope.user_id,
                     agent_id=req.scope.agent_id, run_id=req.scope.run_id, actor_id=d.actor_id,
@@ -82,7 +88,9 @@ def make_llm_add(config: MemoryConfig, llm: LLM) -> LLMAdd:
                     created_at=when.get(first, now), embedding=vec,
                 )  # fmt: skip
                 batch.memories_add.append(rec)
-                batch.history.append(_event(rec.id, "ADD", None, d.text, rec.actor_id, rec.role, rec.created_at))
+                batch.history.append(
+                    _event(rec.id, "ADD", None, d.text, rec.actor_id, rec.role, rec.created_at)
+                )
                 fact_memory[d.fact_index] = rec.id
                 results.append({**rec.to_dict(), "event": "ADD"})
             elif d.event == "UPDATE" and d.memory_id:

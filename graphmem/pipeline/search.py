@@ -110,26 +110,36 @@ def run_search(
     kq = parse_query(query) if on.keyword else None
     keyword = reads.submit(store.keyword_memories, scope, filters, kq.text, n) if kq is not None else None
     named: Future[list[Entity]] = (
-        reads.submit(store.find_entities, scope, query_keys(query)) if (on.graph or on.actor) else reads.done([])
+        reads.submit(store.find_entities, scope, query_keys(query))
+        if (on.graph or on.actor)
+        else reads.done([])
     )
     around: Future[tuple[list[Relation], list[tuple[MemoryRecord, list[str]]]]] | None = None
     if on.graph:
         around = reads.then(
             named,
-            lambda ents: store.around_entities(scope, filters, _ids(ents), cfg.graph_hops, n, n) if ents else ([], []),
+            lambda ents: (
+                store.around_entities(scope, filters, _ids(ents), cfg.graph_hops, n, n) if ents else ([], [])
+            ),
         )
     qv = embed_one(embedder, query)
     vector = reads.submit(store.vector_memories, scope, filters, qv, n) if on.vector else None
     # The facts nearest the query score relations found around the named entities and add a few
     # of their own: twice the results asked for are enough (LoCoMo recall the same as with n).
     facts = reads.submit(store.vector_relations, scope, qv, max(2 * limit, 20)) if on.graph else None
-    actor = reads.then(named, lambda ents: _actor_hits(store, scope, filters, qv, ents, n)) if on.actor else None
+    actor = (
+        reads.then(named, lambda ents: _actor_hits(store, scope, filters, qv, ents, n)) if on.actor else None
+    )
     temporal = None
     if on.temporal:
-        windows = [And((Cond("created_at", "gte", a), Cond("created_at", "lt", b))) for a, b in time_windows(query)]
+        windows = [
+            And((Cond("created_at", "gte", a), Cond("created_at", "lt", b))) for a, b in time_windows(query)
+        ]
         if windows:
             tf: Filter = windows[0] if len(windows) == 1 else Or(tuple(windows))
-            temporal = reads.submit(store.vector_memories, scope, And((filters, tf)) if filters else tf, qv, n)
+            temporal = reads.submit(
+                store.vector_memories, scope, And((filters, tf)) if filters else tf, qv, n
+            )
 
     # The graph signal first: its provenance read (get_memories) then overlaps the vector reads,
     # the last to finish. The order signals are added in changes no result (ties break by time, id).
@@ -191,11 +201,17 @@ def _fuse(cands: dict[str, Candidate], cfg: SearchConfig, top: int) -> list[tupl
         (c, sum(weights[s] / (cfg.rrf_k + r) for s, r in c.ranks.items() if s in weights) / best)
         for c in cands.values()
     ]
-    return heapq.nsmallest(top, fused, key=lambda p: (-round(p[1], 9), p[0].record.created_at, p[0].record.id))
+    return heapq.nsmallest(
+        top, fused, key=lambda p: (-round(p[1], 9), p[0].record.created_at, p[0].record.id)
+    )
 
 
 def _context_signal(
-    store: Store, scope: Scope, filters: Filter | None, cfg: SearchConfig, fused: list[tuple[Candidate, float]],
+    store: Store,
+    scope: Scope,
+    filters: Filter | None,
+    cfg: SearchConfig,
+    fused: list[tuple[Candidate, float]],
     add: Any,
 ) -> None:
     """The neighbours of the best fused hits: what was said just before and after them.
@@ -221,9 +237,16 @@ def _context_signal(
 
 
 def _graph_signal(
-    store: Store, scope: Scope, query: str, filters: Filter | None, named: list[Entity],
-    facts: list[tuple[Relation, float]], expanded: list[Relation], mentioned: list[tuple[MemoryRecord, list[str]]],
-    n: int, add: Any,
+    store: Store,
+    scope: Scope,
+    query: str,
+    filters: Filter | None,
+    named: list[Entity],
+    facts: list[tuple[Relation, float]],
+    expanded: list[Relation],
+    mentioned: list[tuple[MemoryRecord, list[str]]],
+    n: int,
+    add: Any,
 ) -> list[tuple[Relation, float]]:
     """Score relations around the named entities, then rank memories by their best relation.
 
@@ -268,7 +291,10 @@ def _graph_signal(
         if scope.contains(rec) and matches(filters, rec):
             records[rec.id] = rec
     ranked_memories = sorted(
-        ((rec, hits.get(mid, 0.0) + 0.1 * (mentioning[mid][1] if mid in mentioning else 0)) for mid, rec in records.items()),
+        (
+            (rec, hits.get(mid, 0.0) + 0.1 * (mentioning[mid][1] if mid in mentioning else 0))
+            for mid, rec in records.items()
+        ),
         key=lambda p: (-p[1], p[0].created_at),
     )
     add("graph", ranked_memories[:n])

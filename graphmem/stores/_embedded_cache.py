@@ -311,7 +311,9 @@ class RecordTable(Generic[R]):
                 order = top[np.argsort(-sims[top], kind="stable")]
             else:
                 order = np.argsort(-sims, kind="stable")
-            return [(self.records[i], s) for i, s in zip(rows[order].tolist(), sims[order].tolist(), strict=True)]
+            return [
+                (self.records[i], s) for i, s in zip(rows[order].tolist(), sims[order].tolist(), strict=True)
+            ]
         out: list[tuple[R, float]] = []
         # A filter may pass few records (a metadata tag, a time window): walk the ranking in chunks
         # rather than sort every row first.

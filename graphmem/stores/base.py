@@ -172,7 +172,9 @@ class Store(ABC):
                 (And((Cond("created_at", "gt", m.created_at), Cond("created_at", "lte", hi))), False),
             ):
                 # headroom over k, so ties at the cut are ordered by id here, as on every store
-                found = self.list_memories(scope, And((filters, window)) if filters else window, 4 * k, newest_first)
+                found = self.list_memories(
+                    scope, And((filters, window)) if filters else window, 4 * k, newest_first
+                )
                 found.sort(key=lambda r: (r.created_at, r.id), reverse=newest_first)
                 sides.append(found[:k])
             out[m.id] = [r for pair in zip_longest(*sides) for r in pair if r is not None]
@@ -266,7 +268,9 @@ class Store(ABC):
         """``expand(scope, entity_ids, hops, limit)`` and ``memories_mentioning(scope, filters,
         entity_ids, k)`` together: a search's graph signal needs both for the entities its query
         names. This default makes the two calls; a server store answers in one round trip."""
-        return self.expand(scope, entity_ids, hops, limit), self.memories_mentioning(scope, filters, entity_ids, k)
+        return self.expand(scope, entity_ids, hops, limit), self.memories_mentioning(
+            scope, filters, entity_ids, k
+        )
 
     @abstractmethod
     def vector_relations(self, scope: Scope, vector: Vector, k: int) -> list[tuple[Relation, float]]:

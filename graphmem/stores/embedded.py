@@ -454,11 +454,7 @@ class EmbeddedStore(Store):
                 for seq, score in conn.execute(query_sql, args):
                     m = table.get_by_seq(seq)
                     # The scope test guards against a scope-token hash collision.
-                    if (
-                        m is None
-                        or not scope.contains(m)
-                        or (accept is not None and not accept(m))
-                    ):
+                    if m is None or not scope.contains(m) or (accept is not None and not accept(m)):
                         continue
                     # bm25 is negative, better is lower; near-universal terms get ~0.
                     out.append((copy_memory(m), max(-float(score), 1e-9)))
@@ -490,7 +486,9 @@ class EmbeddedStore(Store):
                 a0, a1 = np.searchsorted(times, [at, hi], side="right")  # at < time <= hi
                 before = _nearest(table, rows[b0:b1][::-1], times[b0:b1][::-1], k, filters, newest_first=True)
                 after = _nearest(table, rows[a0:a1], times[a0:a1], k, filters, newest_first=False)
-                out[m.id] = [copy_memory(r) for pair in zip_longest(before, after) for r in pair if r is not None]
+                out[m.id] = [
+                    copy_memory(r) for pair in zip_longest(before, after) for r in pair if r is not None
+                ]
             return out
 
     def memories_mentioning(
@@ -511,7 +509,9 @@ class EmbeddedStore(Store):
             records = table.records
             hits = sorted(
                 zip(
-                    [records[i].created_at for i in rows.tolist()], table.seqs(rows), rows.tolist(),
+                    [records[i].created_at for i in rows.tolist()],
+                    table.seqs(rows),
+                    rows.tolist(),
                     [ents for ents, ok in zip(found.values(), inside.tolist(), strict=True) if ok],
                     strict=True,
                 ),
@@ -667,7 +667,9 @@ class EmbeddedStore(Store):
             conn = self._connection()
             conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                (stored, new_dim, change), foreign = self._transact(work, f"storing {len(vectors)} {kind} vectors")
+                (stored, new_dim, change), foreign = self._transact(
+                    work, f"storing {len(vectors)} {kind} vectors"
+                )
             finally:
                 conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS}")
 
@@ -706,7 +708,9 @@ class EmbeddedStore(Store):
         params = (kind, *(wanted or ()))
         with self._lock:
             conn = self._connection()
-            rows = run_sqlite(lambda: conn.execute(query + " ORDER BY key", params).fetchall(), "reading documents")
+            rows = run_sqlite(
+                lambda: conn.execute(query + " ORDER BY key", params).fetchall(), "reading documents"
+            )
         return {key: json.loads(value) for key, value in rows}
 
 
@@ -793,7 +797,13 @@ def _dim_of(vectors: Iterable[tuple[str, Any]]) -> int | None:
 
 
 def _nearest(
-    table: RecordTable[MemoryRecord], rows: Any, times: Any, k: int, filters: Filter | None, *, newest_first: bool
+    table: RecordTable[MemoryRecord],
+    rows: Any,
+    times: Any,
+    k: int,
+    filters: Filter | None,
+    *,
+    newest_first: bool,
 ) -> list[MemoryRecord]:
     """Up to ``k`` of ``rows`` (listed nearest in time first) that match ``filters``.
 

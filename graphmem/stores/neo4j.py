@@ -577,7 +577,9 @@ class Neo4jStore(CandidateSearch, Store):
     ) -> list[list[tuple[Entity, float]]]:
         for vector in vectors:
             self._check_dim(vector, "a query vector")
-        found = self._entity_search_many(p.scope_params(scope, exact=exact), [p.vector_param(v) for v in vectors], k)
+        found = self._entity_search_many(
+            p.scope_params(scope, exact=exact), [p.vector_param(v) for v in vectors], k
+        )
         return [[(p.to_entity(r["entity"]), float(r["score"])) for r in rows] for rows in found]
 
     def list_entities(self, scope: Scope, limit: int | None = None) -> list[Entity]:
@@ -652,7 +654,10 @@ class Neo4jStore(CandidateSearch, Store):
         rows = [{"id": i, "embedding": p.vector_param(v)} for i, v in vectors.items()]
         for attempt in range(3):
             try:
-                self._write(lambda tx: tx.run(cypher(_SET_VECTORS[kind]), {"rows": rows}).consume(), counts_change=False)
+                self._write(
+                    lambda tx: tx.run(cypher(_SET_VECTORS[kind]), {"rows": rows}).consume(),
+                    counts_change=False,
+                )
                 return
             except StoreError as e:
                 # A record deleted by another transaction between this one's MATCH and its vector
