@@ -7,9 +7,10 @@ import os
 import platform
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -99,3 +100,44 @@ def package_version(name: str) -> str:
         return md.version(name)
     except md.PackageNotFoundError:
         return "not installed"
+
+
+class Neo4jTarget:
+    """``NEO4J_URI`` when set, else a temporary ``LocalNeo4j``; ``skip`` holds why not."""
+
+    def __init__(self, log: Callable[[str], None] = print) -> None:
+        self.log = log
+        self.server: Any = None
+        self.conn: dict[str, str] | None = None
+        self.skip: str | None = None
+        self.where = ""
+
+    def __enter__(self) -> Neo4jTarget:
+        uri = os.environ.get("NEO4J_URI")
+        if uri:
+            self.conn = {
+                "url": uri,
+                "username": os.environ.get("NEO4J_USERNAME") or os.environ.get("NEO4J_USER") or "",
+                "password": os.environ.get("NEO4J_PASSWORD") or "",
+            }
+            self.where = f"NEO4J_URI={uri}"
+            return self
+        try:
+            from graphmem.neo4j_local import LocalNeo4j
+        except ImportError as e:
+            self.skip = f"NEO4J_URI not set and graphmem.neo4j_local is not importable ({e})"
+            return self
+        try:
+            self.log("starting a temporary local Neo4j (graphmem.neo4j_local.LocalNeo4j)")
+            self.server = LocalNeo4j().start()
+            self.conn = {"url": self.server.uri}
+            self.where = f"temporary LocalNeo4j at {self.server.uri}"
+        except Exception as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            self.skip = f"NEO4J_URI not set and LocalNeo4j could not start: {first}"
+            self.server = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None:
+            self.server.close()

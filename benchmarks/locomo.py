@@ -10,6 +10,10 @@ categories 1-4 (5, adversarial, is reported apart).
     python benchmarks/locomo.py --systems bm25,dense,rrf,mem0    # baselines only
     python benchmarks/locomo.py --systems graphmem --mode observations
     python benchmarks/locomo.py --systems graphmem --ablate all  # each signal switched off in turn
+    python benchmarks/locomo.py --systems graphmem,graphmem-neo4j  # the same engine on both stores
+
+``graphmem-neo4j`` uses ``NEO4J_URI`` (``NEO4J_USERNAME``, ``NEO4J_PASSWORD``) when set, else a
+temporary local server (``graphmem.neo4j_local``); its runs are deleted afterwards.
 
 The data is read by path (default ``../shared/data/locomo/locomo_dev.json`` from the repository
 root) and never copied. See benchmarks/README.md.
@@ -26,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, RESULTS_DIR, header_lines, md_table, package_version, write_result
+from _common import REPO_ROOT, RESULTS_DIR, Neo4jTarget, header_lines, md_table, package_version, write_result
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "locomo" / "locomo_dev.json"
 DATE_FORMAT = "%I:%M %p on %d %B, %Y"
@@ -44,7 +49,7 @@ TOP = 20
 #: Reciprocal-rank fusion constants for the rrf baseline: 60 is the textbook value; 10 is the
 #: better of (10, 60) on the dev half (R@10 0.632 against 0.550 with the stopword-free BM25).
 RRF_KS = (60, 10)
-ALL_SYSTEMS = ("bm25", "dense", "rrf", "mem0", "graphmem")
+ALL_SYSTEMS = ("bm25", "dense", "rrf", "mem0", "graphmem", "graphmem-neo4j")
 
 #: graphmem's retrieval signals, each switchable in config under {"search": {"signals": {...}}}.
 #: Adjust here if the engine names them differently; --ablate accepts exactly these names.
@@ -396,8 +401,16 @@ def signal_config(off: Iterable[str]) -> dict[str, Any]:
     return {"search": {"signals": {s: s not in off for s in SIGNALS}}}
 
 
-def _graphmem_config(path: str, off: Iterable[str] = ()) -> dict[str, Any]:
-    cfg: dict[str, Any] = {"graph_store": {"provider": "embedded", "config": {"path": path}}}
+def _graphmem_config(
+    path: str, off: Iterable[str] = (), neo4j: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An embedded store at ``path``, or the Neo4j server ``neo4j`` (its driver config) when given."""
+    store = (
+        {"provider": "neo4j", "config": dict(neo4j)}
+        if neo4j
+        else {"provider": "embedded", "config": {"path": path}}
+    )
+    cfg: dict[str, Any] = {"graph_store": store}
     cfg.update(signal_config(off))
     return cfg
 
@@ -418,58 +431,96 @@ def _close(m: Any) -> None:
 
 
 def run_graphmem(
-    convs: list[Conversation], mode: str, ablate: list[str], log: Callable[[str], None]
+    convs: list[Conversation],
+    mode: str,
+    ablate: list[str],
+    log: Callable[[str], None],
+    neo4j: dict[str, str] | None = None,
 ) -> list[SystemResult]:
-    """Index once through ``Memory.add``; search with all signals, then with each in ``ablate`` off."""
+    """Index once through ``Memory.add``; search with all signals, then with each in ``ablate`` off.
+
+    ``neo4j``: the driver config of a Neo4j server to use instead of a temporary embedded store;
+    each conversation's run id then gets a unique prefix, and the runs are deleted at the end.
+    """
     from graphmem import Memory
 
     label = "graphmem" if mode == "turns" else "graphmem (turns+observations)"
+    if neo4j:
+        label = label.replace("graphmem", "graphmem (Neo4j)", 1)
+    prefix = f"locomo-{uuid.uuid4().hex[:8]}-" if neo4j else ""
     results = []
     with tempfile.TemporaryDirectory(prefix="locomo-graphmem-") as tmp:
-        m = Memory.from_config(_graphmem_config(tmp))
-        by_id: dict[str, set[str]] = {}
+        m = Memory.from_config(_graphmem_config(tmp, neo4j=neo4j))
+        try:
+            results = _index_and_search(m, convs, mode, ablate, log, label, prefix, tmp, neo4j)
+        finally:
+            if neo4j:
+                for conv in convs:
+                    m.delete_all(run_id=prefix + conv.conv_id)
+            _close(m)
+    return results
+
+
+def _index_and_search(
+    m: Any,
+    convs: list[Conversation],
+    mode: str,
+    ablate: list[str],
+    log: Callable[[str], None],
+    label: str,
+    prefix: str,
+    tmp: str,
+    neo4j: dict[str, str] | None,
+) -> list[SystemResult]:
+    from graphmem import Memory
+
+    results = []
+    by_id: dict[str, set[str]] = {}
+    t0 = time.perf_counter()
+    for conv in convs:
+        for n, when, turns in conv.sessions:
+            msgs = [{"role": "user", "name": t.speaker, "content": t.text} for t in turns]
+            out = m.add(
+                msgs,
+                run_id=prefix + conv.conv_id,
+                timestamp=when,
+                infer=False,
+                metadata={"locomo_session": n},
+            )
+            added = out["results"]
+            if len(added) != len(turns):
+                raise RuntimeError(f"graphmem returned {len(added)} results for {len(turns)} messages")
+            for t, r in zip(turns, added, strict=True):
+                by_id[str(r["id"])] = {t.dia_id}
+        if mode == "observations":
+            for ob in conv.observations:
+                out = m.add(
+                    [{"role": "user", "name": ob.speaker, "content": ob.text}],
+                    run_id=prefix + conv.conv_id,
+                    timestamp=ob.time,
+                    infer=False,
+                    memory_type="fact",
+                    metadata={"locomo": "observation", "source_dia_ids": ob.dia_ids},
+                )
+                for r in out["results"]:
+                    by_id[str(r["id"])] = set(ob.dia_ids)
+        log(f"{label}: indexed {conv.conv_id}")
+    m.flush()  # background indexing done: counted in the indexing time, seen by other searchers
+    index_seconds = time.perf_counter() - t0
+    for off in [None, *ablate]:
+        name = label if off is None else f"{label} -{off}"
+        searcher = m if off is None else Memory.from_config(_graphmem_config(tmp, [off], neo4j))
+        res = SystemResult(name, {}, index_seconds=index_seconds)
         t0 = time.perf_counter()
         for conv in convs:
-            for n, when, turns in conv.sessions:
-                msgs = [{"role": "user", "name": t.speaker, "content": t.text} for t in turns]
-                out = m.add(
-                    msgs, run_id=conv.conv_id, timestamp=when, infer=False, metadata={"locomo_session": n}
-                )
-                added = out["results"]
-                if len(added) != len(turns):
-                    raise RuntimeError(f"graphmem returned {len(added)} results for {len(turns)} messages")
-                for t, r in zip(turns, added, strict=True):
-                    by_id[str(r["id"])] = {t.dia_id}
-            if mode == "observations":
-                for ob in conv.observations:
-                    out = m.add(
-                        [{"role": "user", "name": ob.speaker, "content": ob.text}],
-                        run_id=conv.conv_id,
-                        timestamp=ob.time,
-                        infer=False,
-                        memory_type="fact",
-                        metadata={"locomo": "observation", "source_dia_ids": ob.dia_ids},
-                    )
-                    for r in out["results"]:
-                        by_id[str(r["id"])] = set(ob.dia_ids)
-            log(f"graphmem: indexed {conv.conv_id}")
-        m.flush()  # background indexing done: counted in the indexing time, seen by other searchers
-        index_seconds = time.perf_counter() - t0
-        for off in [None, *ablate]:
-            name = label if off is None else f"{label} -{off}"
-            searcher = m if off is None else Memory.from_config(_graphmem_config(tmp, [off]))
-            res = SystemResult(name, {}, index_seconds=index_seconds)
-            t0 = time.perf_counter()
-            for conv in convs:
-                for q in conv.questions:
-                    hits = searcher.search(q.question, run_id=conv.conv_id, limit=TOP)["results"]
-                    res.ranked[(q.conv_id, q.index)] = [_hit_dia_ids(h, by_id) for h in hits]
-            res.search_seconds = time.perf_counter() - t0
-            if off is not None:
-                _close(searcher)
-            results.append(res)
-            log(f"{name}: searched")
-        _close(m)
+            for q in conv.questions:
+                hits = searcher.search(q.question, run_id=prefix + conv.conv_id, limit=TOP)["results"]
+                res.ranked[(q.conv_id, q.index)] = [_hit_dia_ids(h, by_id) for h in hits]
+        res.search_seconds = time.perf_counter() - t0
+        if off is not None:
+            _close(searcher)
+        results.append(res)
+        log(f"{name}: searched")
     return results
 
 
@@ -566,7 +617,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     bad = sorted(set(args.ablate) - set(SIGNALS))
     if bad:
         ap.error(f"unknown signals {bad}; known: {', '.join(SIGNALS)} (edit SIGNALS in benchmarks/locomo.py)")
-    if (args.ablate or args.mode != "turns") and "graphmem" not in args.systems:
+    if (args.ablate or args.mode != "turns") and not {"graphmem", "graphmem-neo4j"} & set(args.systems):
         ap.error("--mode observations and --ablate apply to graphmem: add it to --systems")
     return args
 
@@ -613,6 +664,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             skipped.append(f"graphmem: cannot import graphmem.Memory ({e})")
         else:
             results += run_graphmem(convs, args.mode, args.ablate, log)
+    if "graphmem-neo4j" in which:
+        with Neo4jTarget(log) as neo:
+            if neo.skip or not neo.conn:
+                skipped.append(f"graphmem-neo4j: {neo.skip}")
+            else:
+                found = run_graphmem(convs, args.mode, args.ablate, log, neo4j=neo.conn)
+                found[0].notes.append(f"Neo4j: {neo.where}")
+                results += found
     for s in skipped:
         log(f"skipped: {s}")
 

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _speedkit
-from _common import RESULTS_DIR, header_lines, md_table, package_version, write_result
+from _common import RESULTS_DIR, Neo4jTarget, header_lines, md_table, package_version, write_result
 
 ALL_SYSTEMS = ("graphmem", "graphmem-neo4j", "mem0")
 LABELS = {"graphmem": "graphmem (embedded)", "graphmem-neo4j": "graphmem (Neo4j)", "mem0": "mem0"}
@@ -231,46 +231,6 @@ def run_graphmem_child(system: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---- parent ---------------------------------------------------------------------------------
-
-
-class Neo4jTarget:
-    """``NEO4J_URI`` when set, else a temporary ``LocalNeo4j``; ``skip`` holds why not."""
-
-    def __init__(self) -> None:
-        self.server: Any = None
-        self.conn: dict[str, str] | None = None
-        self.skip: str | None = None
-        self.where = ""
-
-    def __enter__(self) -> Neo4jTarget:
-        uri = os.environ.get("NEO4J_URI")
-        if uri:
-            self.conn = {
-                "url": uri,
-                "username": os.environ.get("NEO4J_USERNAME") or os.environ.get("NEO4J_USER") or "",
-                "password": os.environ.get("NEO4J_PASSWORD") or "",
-            }
-            self.where = f"NEO4J_URI={uri}"
-            return self
-        try:
-            from graphmem.neo4j_local import LocalNeo4j
-        except ImportError as e:
-            self.skip = f"NEO4J_URI not set and graphmem.neo4j_local is not importable ({e})"
-            return self
-        try:
-            log("starting a temporary local Neo4j (graphmem.neo4j_local.LocalNeo4j)")
-            self.server = LocalNeo4j().start()
-            self.conn = {"url": self.server.uri}
-            self.where = f"temporary LocalNeo4j at {self.server.uri}"
-        except Exception as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            self.skip = f"NEO4J_URI not set and LocalNeo4j could not start: {first}"
-            self.server = None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.server is not None:
-            self.server.close()
 
 
 def _median_or_none(values: Sequence[float]) -> float | None:
@@ -513,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 results[system] = run_graphmem_child(system, params)
             else:
-                with Neo4jTarget() as neo:
+                with Neo4jTarget(log) as neo:
                     if neo.skip:
                         skipped[system] = neo.skip
                         continue

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,8 +127,16 @@ def tiny_locomo(tmp_path: Path) -> Path:
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def _run(args: list[str], tmp_path: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRAPHMEM_MEM0_VENV=str(MEM0_VENV))
+def _run(
+    args: list[str], tmp_path: Path, timeout: int = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        GRAPHMEM_MEM0_VENV=str(MEM0_VENV),
+        **(env or {}),
+    )
     proc = subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -311,6 +320,32 @@ def test_locomo_graphmem_turns_and_ablations_smoke(tiny_locomo: Path, tmp_path: 
         assert row["n"] == "10"
         _check_metrics(row)
     assert float(overall[0]["R@20"]) > 0.5
+
+
+@needs_graphmem
+@pytest.mark.neo4j
+def test_locomo_graphmem_on_neo4j_smoke(tiny_locomo: Path, tmp_path: Path, neo4j_server: Any) -> None:
+    """The same engine through the Neo4j store (the session's server, via NEO4J_URI), beside the
+    embedded one; its runs are deleted afterwards."""
+    out = tmp_path / "out"
+    env = {"NEO4J_URI": neo4j_server.uri}
+    if neo4j_server.username:
+        env.update(NEO4J_USERNAME=neo4j_server.username, NEO4J_PASSWORD=neo4j_server.password or "")
+    data = ["--data", str(tiny_locomo), "--out", str(out)]
+    _run(["benchmarks/locomo.py", "--systems", "graphmem,graphmem-neo4j", *data], tmp_path, env=env)
+    md = _result_file(out, "locomo")
+    overall = {r["system"]: r for r in _tables(md)["Overall, categories 1-4"]}
+    assert set(overall) == {"graphmem", "graphmem (Neo4j)"}
+    for row in overall.values():
+        assert row["n"] == "10"
+        _check_metrics(row)
+    assert float(overall["graphmem (Neo4j)"]["R@20"]) > 0.5
+    assert f"Neo4j: NEO4J_URI={neo4j_server.uri}" in md
+    with neo4j_server.store() as store, store._driver.session() as session:
+        left = session.run(
+            "MATCH (m:Memory) WHERE m.run_id STARTS WITH 'locomo-' RETURN count(m) AS n"
+        ).single()
+        assert left is not None and left["n"] == 0  # the benchmark's runs are gone
 
 
 @needs_graphmem
