@@ -391,9 +391,10 @@ class Neo4jStore(CandidateSearch, Store):
         return present
 
     def _check_dim(self, vector: Vector | None, what: str) -> None:
-        if vector is not None:
-            self._prepare()  # learns the stored dimension on a store object's first use
-        if vector is not None and self._dim is not None and len(vector) != self._dim:
+        if vector is None:
+            return
+        self._prepare()  # learns the stored dimension on a store object's first use
+        if self._dim is not None and len(vector) != self._dim:
             raise DimensionMismatchError(f"{what} has {len(vector)} dimensions; the store holds {self._dim}")
 
     # ---- writes ----------------------------------------------------------------------------
