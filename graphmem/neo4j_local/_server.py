@@ -20,6 +20,7 @@ from typing import IO
 from graphmem.neo4j_local._classpath import NEO4J_VERSION, resolve_classpath
 from graphmem.neo4j_local._errors import LocalNeo4jError
 from graphmem.neo4j_local._java import find_java
+from graphmem.neo4j_local._watchdog import STOP_TIMEOUT_S
 
 _WATCHDOG = Path(__file__).with_name("_watchdog.py")
 
@@ -37,7 +38,6 @@ _JVM_FLAGS = (
     "--add-opens=java.base/java.lang=ALL-UNNAMED",
 )  # fmt: skip
 
-_STOP_TIMEOUT_S = 30.0
 _PORT_ATTEMPTS = 5
 _BIND_ERRORS = ("Address already in use", "BindException", "already bound")
 
@@ -303,7 +303,7 @@ class LocalNeo4j:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)  # Neo4j's handler shuts the database down cleanly
             try:
-                proc.wait(_STOP_TIMEOUT_S)
+                proc.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)

@@ -20,7 +20,8 @@ import signal
 import sys
 import time
 
-_STOP_TIMEOUT_S = 30.0
+#: Seconds a server gets to shut down after SIGTERM before SIGKILL (``LocalNeo4j.stop`` too).
+STOP_TIMEOUT_S = 30.0
 
 
 def is_server(pid: int, home: str) -> bool:
@@ -41,11 +42,11 @@ def is_server(pid: int, home: str) -> bool:
 
 
 def stop(pid: int, home: str) -> bool:
-    """SIGTERM the server, SIGKILL it after ``_STOP_TIMEOUT_S``; whether it had to be stopped."""
+    """SIGTERM the server, SIGKILL it after ``STOP_TIMEOUT_S``; whether it had to be stopped."""
     if not is_server(pid, home):
         return False
     os.kill(pid, signal.SIGTERM)  # Neo4j's handler shuts the database down cleanly
-    deadline = time.monotonic() + _STOP_TIMEOUT_S
+    deadline = time.monotonic() + STOP_TIMEOUT_S
     while is_server(pid, home):
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)

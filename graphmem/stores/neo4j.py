@@ -144,7 +144,7 @@ class Neo4jStore(CandidateSearch, Store):
         self._password = password
         self._dim: int | None = None
         self._prepared = False  # set once the schema is known to exist (never after a failure)
-        self._schema_lock = threading.Lock()  # one thread prepares; the others wait for it
+        self._schema_lock = threading.RLock()  # one thread prepares; the others wait for it
         self._preparer: int | None = None  # that thread, whose own reads must not prepare again
         #: (kind, cap, scope) -> (when, in scope, in all, learnt empty under the writer lock)
         self._counts: dict[tuple[Any, ...], tuple[float, int, int, bool]] = {}
@@ -372,15 +372,12 @@ class Neo4jStore(CandidateSearch, Store):
     @contextlib.contextmanager
     def _preparing(self) -> Iterator[None]:
         """Hold the schema lock; the holder's own queries skip :meth:`_prepare` meanwhile."""
-        if self._preparer == threading.get_ident():  # ensure_schema inside _prepare
-            yield
-            return
         with self._schema_lock:
-            self._preparer = threading.get_ident()
+            outer, self._preparer = self._preparer, threading.get_ident()
             try:
                 yield
             finally:
-                self._preparer = None
+                self._preparer = outer
 
     def _ensure_base_schema(self) -> dict[str, int | None]:
         """Run the schema script unless all its indexes exist; return graphmem's index dimensions."""
